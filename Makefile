@@ -1,0 +1,47 @@
+# The README's quick start is `make demo` and `make test`; both set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# A second environment pinned to the lowest supported versions of the core dependencies.
+LOWEST := .venv-lowest
+LOWEST_STAMP := $(LOWEST)/.installed
+
+.PHONY: demo test lint typecheck unit unit-lowest bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "civicgrid needs Python 3.11 or newer: run make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(LOWEST_STAMP): pyproject.toml .ci/lowest-constraints.txt
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c .ci/lowest-constraints.txt -e '.[china]' pytest hypothesis
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/civicgrid demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+# The kernel's tests again with python-dateutil 2.9 and the other core dependencies at their floor.
+unit-lowest: $(LOWEST_STAMP)
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider tests/workflows tests/domain -q
+
+test: lint typecheck unit unit-lowest
+
+bench: $(STAMP)
+	$(BIN)/python bench/engine.py
+
+clean:
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis

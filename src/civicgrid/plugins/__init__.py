@@ -1,0 +1,1 @@
+"""The plugin system: hook specs, plugin managers and the registry."""

@@ -1,0 +1,87 @@
+"""The hooks a civicgrid plugin may implement: each docstring is the contract.
+
+A plugin is a module or object with functions marked ``@civicgrid.hookimpl`` and named after
+these specs. The library's own methods and calendar are plugins registered through these same
+hooks. Registration hooks are called once, when a :class:`~civicgrid.plugins.registry.Registry`
+is built, never per transition: the registry resolves every name to a plain object first.
+
+A hook that raises, or returns the wrong type, fails the build with a
+:class:`~civicgrid.errors.PluginError` naming the plugin and the hook; no registry is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from civicgrid.plugins.markers import hookspec
+
+if TYPE_CHECKING:
+    import cattrs
+
+    from civicgrid.workflows.calendar import WorkCalendar
+    from civicgrid.workflows.engine import Observer
+    from civicgrid.workflows.guards import Guard
+    from civicgrid.workflows.method import Method
+
+__all__ = [
+    "prepare_converter",
+    "register_guards",
+    "register_methods",
+    "register_observers",
+    "work_calendar",
+]
+
+
+@hookspec
+def register_methods() -> Iterable[Method]:
+    """Return the working methods (工作法) this plugin provides.
+
+    Called once per registry build; every plugin's methods are collected. A method key must
+    be unique across all plugins: a second plugin registering the same key is an error
+    naming both. Load methods from data files with :func:`civicgrid.load_method`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_guards() -> Iterable[Guard]:
+    """Return the named guards this plugin provides, for methods to refer to by name.
+
+    Called once per registry build; names are unique across all plugins. A method naming a
+    guard that no plugin provides fails the build. A guard's check runs on every transition
+    that names it, so it must be fast and must not change the case.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_observers() -> Iterable[Observer]:
+    """Return callables told of every event an engine records: ``observer(case, event)``.
+
+    Called once per registry build; every plugin's observers are kept, in plugin order. Use
+    them to notify people of breaches or to feed another system; they must not raise.
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def work_calendar() -> WorkCalendar | None:
+    """Return the work calendar deadlines in working days count on, or ``None`` to pass.
+
+    firstresult: the first plugin answering wins. The built-in answer, weekends only, is
+    marked ``trylast`` so any city plugin overrides it, e.g. with
+    :class:`civicgrid.OfficialChineseCalendar` for public holidays and make-up working days.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def prepare_converter(converter: cattrs.Converter) -> None:
+    """Register cattrs hooks for the plugin's own types on the registry's converter.
+
+    Called once per registry build, on a fresh converter from
+    :func:`civicgrid.make_converter`; every plugin is called. Never touch cattrs' global
+    converter.
+    """
+    raise NotImplementedError

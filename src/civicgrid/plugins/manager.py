@@ -1,0 +1,119 @@
+"""Building plugin managers: built-ins first, then installed entry points, or an explicit list.
+
+The manager is always built by a function call, never at import time. Installed packages
+declare plugins in the entry-point group ``civicgrid``::
+
+    [project.entry-points.civicgrid]
+    chengdu = "civicgrid_chengdu.plugin"
+
+A city can block a built-in by name (``blocked=["civicgrid.six_self"]``) and put its own in
+its place.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from types import ModuleType
+
+import pluggy
+
+from civicgrid.errors import PluginError
+from civicgrid.plugins import hookspecs
+from civicgrid.plugins.markers import PROJECT
+
+__all__ = ["BUILTIN_PLUGINS", "isolated_plugin_manager", "plugin_manager"]
+
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("civicgrid.calendars", "civicgrid.plugins.builtin.calendars"),
+    ("civicgrid.guards", "civicgrid.plugins.builtin.guards"),
+    ("civicgrid.six_self", "civicgrid.plugins.builtin.six_self"),
+    ("civicgrid.five_steps", "civicgrid.plugins.builtin.five_steps"),
+)
+"""(plugin name, module) of the library's own plugins, registered like any other."""
+
+PluginSpec = object | tuple[str, object]
+
+
+def plugin_manager(
+    *,
+    builtins: bool = True,
+    entry_points: bool = True,
+    plugins: Iterable[PluginSpec] = (),
+    blocked: Iterable[str] = (),
+) -> pluggy.PluginManager:
+    """Return a new plugin manager: built-ins, then installed entry points, then ``plugins``.
+
+    ``plugins`` items are modules or objects with hook implementations, or ``(name, plugin)``
+    pairs. Names in ``blocked`` are never registered. Every hook implementation is checked
+    against its spec, and a misspelt hook name fails here.
+    """
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    if builtins:
+        for name, module in BUILTIN_PLUGINS:
+            _register(pm, name, importlib.import_module(module))
+    if entry_points:
+        _load_entry_points(pm)
+    for spec in plugins:
+        name, plugin = spec if isinstance(spec, tuple) else (_name_of(spec), spec)
+        _register(pm, name, plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) or _name_of(exc.plugin)
+        raise PluginError(
+            name, "?", f"implements an unknown hook: {exc}", f"实现了未知的钩子：{exc}"
+        ) from exc
+    return pm
+
+
+def isolated_plugin_manager(*plugins: PluginSpec, builtins: bool = False) -> pluggy.PluginManager:
+    """Return a manager holding only ``plugins`` (and the built-ins if asked): no discovery.
+
+    For tests and for applications that want to say exactly what runs.
+    """
+    return plugin_manager(builtins=builtins, entry_points=False, plugins=plugins)
+
+
+def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
+    if pm.is_blocked(name):
+        return
+    if pm.has_plugin(name):
+        raise PluginError(name, "register", "a plugin with this name is already registered")
+    try:
+        pm.register(plugin, name=name)
+    except ValueError as exc:  # pluggy: the same object registered twice, under another name
+        raise PluginError(name, "register", str(exc)) from exc
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(
+            name, "register", f"hook implementation does not match its spec: {exc}"
+        ) from exc
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    for ep in entry_points(group=PROJECT):
+        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            raise PluginError(
+                ep.name,
+                "load",
+                f"entry point {ep.value!r} failed to import: {type(exc).__name__}: {exc}",
+                f"入口 {ep.value!r} 导入失败：{type(exc).__name__}: {exc}",
+            ) from exc
+        _register(pm, ep.name, plugin)
+
+
+def _name_of(plugin: object) -> str:
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    name = getattr(plugin, "__name__", None)
+    if isinstance(name, str):
+        return name
+    return f"{type(plugin).__module__}.{type(plugin).__qualname__}"

@@ -1,0 +1,190 @@
+"""The registry: what the installed plugins provide, collected once and checked.
+
+:func:`build_registry` calls each registration hook of each plugin once, checks what comes
+back, and only then makes a :class:`Registry`. Any failure raises a
+:class:`~civicgrid.errors.PluginError` naming the plugin and the hook, and no registry (half
+built or otherwise) exists. Engines are built from a registry; they never call hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+import cattrs
+import pluggy
+
+from civicgrid.errors import DuplicateRegistration, PluginError, UnknownGuard, UnknownMethod
+from civicgrid.plugins.manager import PluginSpec, plugin_manager
+from civicgrid.serialization import make_converter
+from civicgrid.workflows.calendar import WeekendCalendar, WorkCalendar
+from civicgrid.workflows.compiled import CompiledMethod, compile_method
+from civicgrid.workflows.engine import Observer
+from civicgrid.workflows.guards import Guard
+from civicgrid.workflows.method import Method
+
+__all__ = ["Registry", "build_registry", "load_registry"]
+
+
+@attrs.frozen(kw_only=True)
+class Registry:
+    """Everything the plugins provide, by key, with the plugin that provided each."""
+
+    plugins: tuple[str, ...]
+    """Plugin names, in registration order."""
+    methods: Mapping[str, Method]
+    method_plugins: Mapping[str, str]
+    guards: Mapping[str, Guard]
+    guard_plugins: Mapping[str, str]
+    observers: tuple[Observer, ...]
+    calendar: WorkCalendar
+    calendar_plugin: str
+    converter: cattrs.Converter = attrs.field(eq=False)
+    compiled: Mapping[str, CompiledMethod] = attrs.field(eq=False)
+    """Each method compiled once, its guard names resolved."""
+
+    def method(self, key: str) -> Method:
+        """Return method ``key``, or raise :class:`UnknownMethod` listing what is installed."""
+        try:
+            return self.methods[key]
+        except KeyError:
+            raise UnknownMethod(key, self.methods) from None
+
+
+def load_registry(
+    *,
+    builtins: bool = True,
+    entry_points: bool = True,
+    plugins: Iterable[PluginSpec] = (),
+    blocked: Iterable[str] = (),
+) -> Registry:
+    """Discover plugins (see :func:`~civicgrid.plugins.manager.plugin_manager`) and build."""
+    return build_registry(
+        plugin_manager(
+            builtins=builtins, entry_points=entry_points, plugins=plugins, blocked=blocked
+        )
+    )
+
+
+def build_registry(pm: pluggy.PluginManager) -> Registry:
+    """Call every registration hook once, check the answers, and return the registry."""
+    methods: dict[str, Method] = {}
+    method_plugins: dict[str, str] = {}
+    for plugin, method in _items(pm, "register_methods", Method):
+        if method.key in methods:
+            raise DuplicateRegistration(
+                "method", method.key, method_plugins[method.key], plugin, "register_methods"
+            )
+        methods[method.key] = method
+        method_plugins[method.key] = plugin
+
+    guards: dict[str, Guard] = {}
+    guard_plugins: dict[str, str] = {}
+    for plugin, guard in _items(pm, "register_guards", Guard):
+        if guard.name in guards:
+            raise DuplicateRegistration(
+                "guard", guard.name, guard_plugins[guard.name], plugin, "register_guards"
+            )
+        if not callable(guard.check):
+            raise PluginError(
+                plugin, "register_guards", f"guard {guard.name!r}: check is not callable"
+            )
+        guards[guard.name] = guard
+        guard_plugins[guard.name] = plugin
+
+    observers: list[Observer] = []
+    for plugin, observer in _items(pm, "register_observers", object):
+        if not callable(observer):
+            raise PluginError(
+                plugin, "register_observers", f"returned {observer!r}, which is not callable"
+            )
+        observers.append(observer)
+
+    calendar, calendar_plugin = _calendar(pm)
+
+    converter = make_converter()
+    for _plugin, _result in _calls(pm, "prepare_converter", converter=converter):
+        pass
+
+    compiled: dict[str, CompiledMethod] = {}
+    for key, method in methods.items():
+        try:
+            compiled[key] = compile_method(method, guards)
+        except UnknownGuard as exc:
+            raise PluginError(
+                method_plugins[key], "register_methods", exc.message_en, exc.message_zh
+            ) from exc
+
+    return Registry(
+        plugins=tuple(name for name, _ in pm.list_name_plugin()),
+        methods=MappingProxyType(methods),
+        method_plugins=MappingProxyType(method_plugins),
+        guards=MappingProxyType(guards),
+        guard_plugins=MappingProxyType(guard_plugins),
+        observers=tuple(observers),
+        calendar=calendar,
+        calendar_plugin=calendar_plugin,
+        converter=converter,
+        compiled=MappingProxyType(compiled),
+    )
+
+
+def _calls(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+    """Call each implementation of ``hook`` in pluggy's order, naming the plugin on failure."""
+    caller: pluggy.HookCaller = getattr(pm.hook, hook)
+    for impl in reversed(caller.get_hookimpls()):
+        if impl.hookwrapper or impl.wrapper:
+            raise PluginError(impl.plugin_name, hook, "registration hooks take no wrappers")
+        try:
+            result = impl.function(*(kwargs[name] for name in impl.argnames))
+        except Exception as exc:
+            raise PluginError(
+                impl.plugin_name,
+                hook,
+                f"raised {type(exc).__name__}: {exc}",
+                f"抛出异常 {type(exc).__name__}: {exc}",
+            ) from exc
+        yield impl.plugin_name, result
+
+
+def _items(pm: pluggy.PluginManager, hook: str, kind: type[Any]) -> Iterator[tuple[str, Any]]:
+    """Flatten the iterables a registration hook returns, checking each item's type."""
+    for plugin, result in _calls(pm, hook):
+        if result is None:
+            continue
+        if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
+            raise PluginError(
+                plugin,
+                hook,
+                f"returned {type(result).__name__}, expected a list of {kind.__name__}",
+                f"返回了 {type(result).__name__}，应返回 {kind.__name__} 的列表",
+            )
+        try:
+            items = list(result)
+        except Exception as exc:
+            raise PluginError(plugin, hook, f"raised {type(exc).__name__}: {exc}") from exc
+        for position, item in enumerate(items):
+            if not isinstance(item, kind):
+                raise PluginError(
+                    plugin,
+                    hook,
+                    f"item {position} is {type(item).__name__}, expected {kind.__name__}",
+                    f"第 {position} 项是 {type(item).__name__}，应为 {kind.__name__}",
+                )
+            yield plugin, item
+
+
+def _calendar(pm: pluggy.PluginManager) -> tuple[WorkCalendar, str]:
+    for plugin, result in _calls(pm, "work_calendar"):
+        if result is None:
+            continue
+        if not isinstance(result, WorkCalendar):
+            raise PluginError(
+                plugin,
+                "work_calendar",
+                f"returned {type(result).__name__}, expected a WorkCalendar",
+            )
+        return result, plugin
+    return WeekendCalendar(), "(default)"

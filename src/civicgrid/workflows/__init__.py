@@ -1,0 +1,1 @@
+"""The kernel: methods as data, cases, the engine, deadlines, calendars and clocks."""

@@ -1,0 +1,35 @@
+"""Actors: who fires a transition, with the roles and powers that permit it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from civicgrid.workflows.method import SYSTEM_ROLE
+
+__all__ = ["SYSTEM_ACTOR", "Actor"]
+
+
+def _frozenset(value: Iterable[str] | str) -> frozenset[str]:
+    return frozenset((value,) if isinstance(value, str) else value)
+
+
+@attrs.frozen(kw_only=True)
+class Actor:
+    """A person or system acting on a case.
+
+    ``roles`` are the roles they hold (``grid_worker``, ``resident`` …); ``powers`` are the
+    powers their organisation holds (``dispatch`` 调度权 …, DOMAIN.md O11). A transition is
+    permitted when the actor holds one of its roles or one of its powers.
+    """
+
+    id: str
+    roles: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
+    powers: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
+    unit: str | None = None
+    """The unit (grid, compound, community …) the actor acts for, where it matters."""
+
+
+SYSTEM_ACTOR = Actor(id="system", roles=frozenset({SYSTEM_ROLE}))
+"""The engine itself, when a deadline breach fires a transition."""

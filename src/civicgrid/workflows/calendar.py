@@ -69,10 +69,10 @@ __all__ = [
 _ONE_DAY = timedelta(days=1)
 _NO_TIME = timedelta(0)
 
-MAX_HOLIDAY_DAYS = 31
+_MAX_HOLIDAY_DAYS = 31
 """The longest holiday period a notice may declare, in days."""
 
-NOTICE_MARGIN = timedelta(days=7)
+_NOTICE_MARGIN = timedelta(days=7)
 """How far outside its year a notice's dates may lie (New Year periods straddle years)."""
 
 _MAX_REST_RUN = 366
@@ -232,7 +232,7 @@ class HolidayPeriod:
         return isinstance(day, date) and self.first <= day <= self.last
 
     def days(self) -> Iterator[date]:
-        """Each rest day of the period, in order."""
+        """Yield each rest day of the period, in order."""
         current = self.first
         while current <= self.last:
             yield current
@@ -243,11 +243,11 @@ def _period_problems(period: HolidayPeriod, prefix: str) -> list[Problem]:
     if period.first > period.last:
         return [Problem(f"{prefix}last", f"{period.last} is before first day {period.first}")]
     length = (period.last - period.first).days + 1
-    if length > MAX_HOLIDAY_DAYS:
+    if length > _MAX_HOLIDAY_DAYS:
         return [
             Problem(
                 f"{prefix}last",
-                f"a holiday period lasts at most {MAX_HOLIDAY_DAYS} days; "
+                f"a holiday period lasts at most {_MAX_HOLIDAY_DAYS} days; "
                 f"{period.first} to {period.last} is {length}",
             )
         ]
@@ -297,8 +297,8 @@ def _notice_problems(notice: HolidayNotice) -> list[Problem]:
     year = notice.year
     if not MINYEAR < year < MAXYEAR:
         return [Problem("year", f"{year} is not a year this calendar can handle")]
-    earliest = date(year, 1, 1) - NOTICE_MARGIN
-    latest = date(year, 12, 31) + NOTICE_MARGIN
+    earliest = date(year, 1, 1) - _NOTICE_MARGIN
+    latest = date(year, 12, 31) + _NOTICE_MARGIN
 
     def outside(day: date, path: str) -> list[Problem]:
         if earliest <= day <= latest:
@@ -348,20 +348,24 @@ def holiday_notice_from_data(
 
 
 def load_holiday_notice(path: str | os.PathLike[str]) -> HolidayNotice:
-    """Read a notice from a ``.toml`` or ``.json`` file, or raise ``InvalidData``."""
+    """Read a notice from a ``.toml`` or ``.json`` file, or raise ``InvalidData``.
+
+    A file that cannot be read raises ``OSError`` as usual; one that cannot be parsed, or does
+    not describe a valid notice, raises ``InvalidData`` naming the file (and the line).
+    """
     file = Path(path)
     source = str(file)
     suffix = file.suffix.lower()
+    if suffix not in {".toml", ".json"}:
+        problem = f"unsupported file type {suffix or '(none)'!r}; use .toml or .json"
+        raise InvalidData("holiday notice", [Problem("", problem)], source)
     data: Any
     try:
         if suffix == ".toml":
             with file.open("rb") as stream:
                 data = tomllib.load(stream)
-        elif suffix == ".json":
-            data = json.loads(file.read_text(encoding="utf-8"))
         else:
-            problem = f"unsupported file type {suffix or '(none)'!r}; use .toml or .json"
-            raise InvalidData("holiday notice", [Problem("", problem)], source)
+            data = json.loads(file.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         # The message ends "(at line 3, column 9)".
         raise InvalidData("holiday notice", [Problem("", f"TOML: {exc}")], source) from exc

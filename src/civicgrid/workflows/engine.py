@@ -75,6 +75,10 @@ class Engine:
     Build it from a plugin registry with :meth:`from_registry`, or from compiled methods
     directly. The engine keeps no list of cases: only the queue of pending deadline alarms
     refers to them, so a closed case is forgotten as soon as its owner lets it go.
+
+    Observers are told after the change is made; if one raises, the operation has still
+    happened, and :class:`ObserverError` says so (``tick`` stops there: call it again to go
+    on). An engine is not thread-safe: give each thread its own, or hold a lock around it.
     """
 
     def __init__(
@@ -272,6 +276,8 @@ class Engine:
         at: datetime,
         data: Mapping[str, Any] | None,
         assignee: str | None,
+        *,
+        notify: bool = True,
     ) -> Event:
         level = case._level
         if t.escalate:
@@ -305,7 +311,7 @@ class Engine:
         case._updated = at
         if t.effects:
             self._apply_effects(case, t.effects, at, track=True)
-        if self._observers:
+        if notify and self._observers:
             self._notify(case, event)
         return event
 
@@ -409,6 +415,7 @@ class Engine:
         rule = case._compiled.rules[state.key]
         level = case._level
         data: dict[str, Any] | None = None
+        follow: CompiledTransition | None = None
         if state.warn_due == instant and not state.warned:
             state.warned = True
             kind = EventKind.WARNED
@@ -426,6 +433,13 @@ class Engine:
                 if escalated:
                     level = ladder[position + 1]
                 data["escalated"] = escalated
+            elif rule.action is BreachAction.FIRE:
+                # Validated to exist wherever the deadline can run; an escalating trigger on
+                # the top rung has nowhere to go, and the breach alone is recorded.
+                follow = case._out.get(rule.breach_trigger or "")
+                if follow is not None and follow.escalate and _at_top(case):
+                    follow = None
+                data["fired"] = follow is not None
         event = _new_event(
             Event,
             (
@@ -447,14 +461,15 @@ class Engine:
         case._updated = instant
         case._next_alarm = _next_alarm(case)
         out.append(event)
+        fired = None
+        if follow is not None:
+            data = {"deadline": state.key}
+            fired = self._commit(case, follow, SYSTEM_ACTOR, instant, data, KEEP, notify=False)
+            out.append(fired)
         if self._observers:
             self._notify(case, event)
-        if kind is EventKind.BREACHED and rule.action is BreachAction.FIRE:
-            t = case._out.get(rule.breach_trigger or "")
-            if t is not None:  # validated for every step where the deadline can run
-                out.append(
-                    self._commit(case, t, SYSTEM_ACTOR, instant, {"deadline": state.key}, KEEP)
-                )
+            if fired is not None:
+                self._notify(case, fired)
 
     def _apply_effects(
         self, case: Case, effects: DeadlineEffects, at: datetime, *, track: bool
@@ -603,6 +618,11 @@ class Engine:
                     f"observer raised {type(exc).__name__}: {exc} (event {event.seq} of case "
                     f"{event.case_id!r} is recorded all the same)",
                 ) from exc
+
+
+def _at_top(case: Case) -> bool:
+    ladder = case._compiled.ladder
+    return bool(ladder) and case._level == ladder[-1]
 
 
 def _next_alarm(case: Case) -> datetime | None:

@@ -9,6 +9,8 @@ import pytest
 from civicgrid import Actor, Engine, ManualClock, Registry, load_registry
 from civicgrid.domain.time import DEFAULT_TZ
 
+pytest_plugins = ["pytester"]
+
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
 """A Monday morning in Asia/Shanghai, away from public holidays."""
 

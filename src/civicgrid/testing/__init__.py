@@ -1,0 +1,13 @@
+"""Helpers for testing code built on civicgrid, in the library's suite and in users' own.
+
+Installed with civicgrid, the pytest plugin :mod:`civicgrid.testing.fixtures` is loaded by
+pytest automatically (entry point ``pytest11``) and provides the fixtures
+``civicgrid_start``, ``civicgrid_clock``, ``civicgrid_plugins``, ``civicgrid_registry`` and
+``civicgrid_engine``. The helpers here work with or without pytest.
+"""
+
+from __future__ import annotations
+
+from civicgrid.testing.walk import Move, WalkRefused, actor, walk
+
+__all__ = ["Move", "WalkRefused", "actor", "walk"]

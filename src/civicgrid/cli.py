@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -46,6 +47,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     try:
         registry = load_registry(blocked=args.block)
         return int(args.handler(args, registry, out))
+    except BrokenPipeError:
+        # The reader went away (`civicgrid methods --json | head`): stop quietly, as
+        # the Python documentation recommends, without a traceback at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
     except UnknownMethod as exc:
         print(f"civicgrid: {exc}", file=sys.stderr)
         return EXIT_USAGE

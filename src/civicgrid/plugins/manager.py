@@ -65,8 +65,17 @@ def plugin_manager(
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         name = pm.get_name(exc.plugin) or _name_of(exc.plugin)
+        unknown = [
+            hook
+            for hook, caller in vars(pm.hook).items()
+            if not caller.has_spec()
+            and any(impl.plugin is exc.plugin for impl in caller.get_hookimpls())
+        ]
         raise PluginError(
-            name, "?", f"implements an unknown hook: {exc}", f"实现了未知的钩子：{exc}"
+            name,
+            ", ".join(sorted(unknown)) or "?",
+            f"implements a hook that does not exist: {exc}",
+            f"实现了不存在的钩子：{exc}",
         ) from exc
     return pm
 
@@ -96,8 +105,16 @@ def _register(pm: pluggy.PluginManager, name: str, plugin: object) -> None:
 
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     for ep in entry_points(group=PROJECT):
-        if pm.is_blocked(ep.name) or pm.has_plugin(ep.name):
+        if pm.is_blocked(ep.name):
             continue
+        if pm.has_plugin(ep.name):
+            raise PluginError(
+                ep.name,
+                "load",
+                f"entry point {ep.value!r} uses a name that is already registered; "
+                "rename the entry point, or block the other plugin",
+                f"入口 {ep.value!r} 的名称已被占用；请改名，或屏蔽另一个插件",
+            )
         try:
             plugin = ep.load()
         except Exception as exc:

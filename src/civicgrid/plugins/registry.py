@@ -91,7 +91,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             raise PluginError(
                 plugin, "register_guards", f"guard {guard.name!r}: check is not callable"
             )
-        guards[guard.name] = guard
+        guards[guard.name] = attrs.evolve(guard, plugin=plugin)
         guard_plugins[guard.name] = plugin
 
     observers: list[Observer] = []
@@ -118,7 +118,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             ) from exc
 
     return Registry(
-        plugins=tuple(name for name, _ in pm.list_name_plugin()),
+        plugins=tuple(name for name, plugin in pm.list_name_plugin() if plugin is not None),
         methods=MappingProxyType(methods),
         method_plugins=MappingProxyType(method_plugins),
         guards=MappingProxyType(guards),
@@ -131,10 +131,21 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
     )
 
 
-def _calls(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-    """Call each implementation of ``hook`` in pluggy's order, naming the plugin on failure."""
+def _calls(
+    pm: pluggy.PluginManager, hook: str, *, pluggy_order: bool = False, **kwargs: Any
+) -> Iterator[tuple[str, Any]]:
+    """Call each implementation of ``hook``, naming the plugin on failure.
+
+    Collecting hooks run in registration order (built-ins first), so "already registered by"
+    names the earlier plugin; firstresult hooks keep pluggy's order (last registered first,
+    ``tryfirst``/``trylast`` honoured) so that a city's answer wins over a built-in's.
+    """
     caller: pluggy.HookCaller = getattr(pm.hook, hook)
-    for impl in reversed(caller.get_hookimpls()):
+    impls = list(reversed(caller.get_hookimpls()))
+    if not pluggy_order:
+        position = {name: i for i, (name, _) in enumerate(pm.list_name_plugin())}
+        impls.sort(key=lambda impl: position.get(impl.plugin_name, len(position)))
+    for impl in impls:
         if impl.hookwrapper or impl.wrapper:
             raise PluginError(impl.plugin_name, hook, "registration hooks take no wrappers")
         try:
@@ -177,10 +188,10 @@ def _items(pm: pluggy.PluginManager, hook: str, kind: type[Any]) -> Iterator[tup
 
 
 def _calendar(pm: pluggy.PluginManager) -> tuple[WorkCalendar, str]:
-    for plugin, result in _calls(pm, "work_calendar"):
+    for plugin, result in _calls(pm, "work_calendar", pluggy_order=True):
         if result is None:
             continue
-        if not isinstance(result, WorkCalendar):
+        if isinstance(result, type) or not isinstance(result, WorkCalendar):
             raise PluginError(
                 plugin,
                 "work_calendar",

@@ -260,7 +260,7 @@ class Engine:
                 raise
             except Exception as exc:
                 raise GuardFailed(
-                    _owner(guard.check),
+                    guard.plugin or _owner(guard.check),
                     "register_guards",
                     f"guard {name!r} raised {type(exc).__name__}: {exc}",
                 ) from exc

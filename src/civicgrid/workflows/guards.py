@@ -34,3 +34,5 @@ class Guard:
     check: GuardCheck
     label_zh: str
     label_en: str
+    plugin: str | None = None
+    """The plugin that registered the guard; the registry fills it in."""

@@ -136,6 +136,27 @@ class Level:
     label_en: str
 
 
+# One converter per type: mypy's attrs plugin cannot infer a generic ``tuple`` converter.
+def _steps(value: Iterable[Step]) -> tuple[Step, ...]:
+    return tuple(value)
+
+
+def _transitions(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(value)
+
+
+def _roles(value: Iterable[Role]) -> tuple[Role, ...]:
+    return tuple(value)
+
+
+def _deadlines(value: Iterable[Deadline]) -> tuple[Deadline, ...]:
+    return tuple(value)
+
+
+def _levels(value: Iterable[Level]) -> tuple[Level, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Method:
     """A working method (工作法) as data; validated completely when built."""
@@ -147,11 +168,11 @@ class Method:
     """The step a case opens in."""
     open_roles: tuple[str, ...] = attrs.field(converter=_tuple_of_str)
     """Roles that may open a case of this method (e.g. residents raising a matter)."""
-    steps: tuple[Step, ...] = attrs.field(converter=tuple)
-    transitions: tuple[Transition, ...] = attrs.field(converter=tuple)
-    roles: tuple[Role, ...] = attrs.field(default=(), converter=tuple)
-    deadlines: tuple[Deadline, ...] = attrs.field(default=(), converter=tuple)
-    escalation: tuple[Level, ...] = attrs.field(default=(), converter=tuple)
+    steps: tuple[Step, ...] = attrs.field(converter=_steps)
+    transitions: tuple[Transition, ...] = attrs.field(converter=_transitions)
+    roles: tuple[Role, ...] = attrs.field(default=(), converter=_roles)
+    deadlines: tuple[Deadline, ...] = attrs.field(default=(), converter=_deadlines)
+    escalation: tuple[Level, ...] = attrs.field(default=(), converter=_levels)
     """The ladder, lowest rung first; a case opens on the first rung unless told otherwise."""
     source: str = ""
     """Where the method comes from: a DOMAIN.md ID (``D1``) or a city's own document."""

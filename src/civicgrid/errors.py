@@ -211,7 +211,14 @@ class GuardFailed(PluginError):
 
 
 class ObserverError(PluginError):
-    """An observer raised while being told of an event; the event itself stands."""
+    """An observer raised while being told of an event; the event itself stands.
+
+    ``case`` and ``event`` are the case (as it now is) and the event the observer was told of,
+    so a caller of ``open`` still gets the case it opened.
+    """
+
+    case: object = None
+    event: object = None
 
 
 # --------------------------------------------------------------------------- run time

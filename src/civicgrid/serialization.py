@@ -17,6 +17,7 @@ Conventions:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -103,6 +104,18 @@ def _structure_int(value: Any, _type: Any) -> int:
     return value
 
 
+def _structure_keys(value: Any, _type: Any) -> tuple[str, ...]:
+    # A lone string is one key, as in the Python API, never a sequence of characters.
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+    for position, item in enumerate(value):
+        if not isinstance(item, str):
+            raise TypeError(f"item {position}: expected a string, got {type(item).__name__}")
+    return tuple(value)
+
+
 def _structure_bool(value: Any, _type: Any) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"expected true or false, got {type(value).__name__}")
@@ -121,6 +134,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
+    converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_keys)
     converter.register_structure_hook(float, _structure_float)
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
@@ -165,11 +179,27 @@ def problems_of(exc: ClassValidationError | IterableValidationError) -> list[Pro
     for line in cattrs.transform_error(exc, path="$", format_exception=_describe):
         message, _, path = line.rpartition(" @ ")
         path = path.removeprefix("$").removeprefix(".")
-        problems.append(Problem(path, message))
+        if message.startswith(_NESTED):
+            # An entity's own validation (InvalidData) keeps each of its problems' paths.
+            for inner_path, inner_message in json.loads(message.removeprefix(_NESTED)):
+                problems.append(Problem(_join(path, inner_path), inner_message))
+        else:
+            problems.append(Problem(path, message))
     return problems
 
 
+_NESTED = "\x00nested\x00"
+
+
+def _join(outer: str, inner: str) -> str:
+    if not outer or not inner:
+        return outer or inner
+    return outer + inner if inner.startswith("[") else f"{outer}.{inner}"
+
+
 def _describe(exc: BaseException, _type: Any = None) -> str:
+    if isinstance(exc, InvalidData):
+        return _NESTED + json.dumps([[p.path, p.message] for p in exc.problems])
     if isinstance(exc, KeyError):
         return "missing"
     if isinstance(exc, ForbiddenExtraKeysError):

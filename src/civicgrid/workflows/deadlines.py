@@ -13,7 +13,7 @@ weekend does not eat into the limit).
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import cast
 
 from dateutil.relativedelta import relativedelta
@@ -22,6 +22,20 @@ from civicgrid.workflows.calendar import WorkCalendar, add_working_time, working
 from civicgrid.workflows.method import Deadline
 
 __all__ = ["DeadlineAction", "DeadlineRule", "DeadlineState", "DeadlineStatus", "end_state"]
+
+
+def calendar_add(start: datetime, duration: relativedelta, tz: tzinfo) -> datetime:
+    """Add ``duration`` to ``start``, calendar parts locally and clock parts as elapsed time.
+
+    Years, months and days move on the local calendar of ``tz`` ("a month later" is the same
+    day next month); hours, minutes and seconds are elapsed time, so a daylight-saving change
+    never stretches or shrinks "5 hours".
+    """
+    local = start.astimezone(tz)
+    dated = local + relativedelta(years=duration.years, months=duration.months, days=duration.days)
+    dated = dated.replace(tzinfo=None).replace(tzinfo=tz)  # re-resolve the offset on that day
+    elapsed = timedelta(hours=duration.hours, minutes=duration.minutes, seconds=duration.seconds)
+    return (dated.astimezone(UTC) + elapsed).astimezone(tz)
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -158,12 +172,12 @@ class DeadlineRule:
     ) -> datetime:
         if self.working is not None:
             return add_working_time(calendar, start, amount, tz)
-        return start + amount
+        return (start.astimezone(UTC) + amount).astimezone(tz)
 
     def _distance(self, a: datetime, b: datetime, calendar: WorkCalendar, tz: tzinfo) -> timedelta:
         if self.working is not None:
             return working_time_between(calendar, a, b, tz)
-        return b - a
+        return b.astimezone(UTC) - a.astimezone(UTC)
 
     def begin(self, at: datetime, calendar: WorkCalendar, tz: tzinfo) -> DeadlineState:
         """Start the deadline at ``at``: compute its due instant and warning point."""
@@ -172,8 +186,8 @@ class DeadlineRule:
             due = add_working_time(calendar, at, total, tz)
         else:
             duration = cast("relativedelta", self.definition.duration)  # validated: one is set
-            due = (at.astimezone(tz) + duration).astimezone(at.tzinfo)
-            total = due - at
+            due = calendar_add(at, duration, tz)
+            total = due.astimezone(UTC) - at.astimezone(UTC)
         warn_due = None
         if self.warn_at is not None:
             warn_due = self._advance(at, total * self.warn_at, calendar, tz)

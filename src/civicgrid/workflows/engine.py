@@ -228,8 +228,10 @@ class Engine:
         """Fire ``trigger`` on ``case`` as ``actor`` and return the one event recorded.
 
         Refusals (:class:`UnknownTrigger`, :class:`TriggerNotAllowed`, :class:`RoleRefused`,
-        :class:`GuardRefused`, :class:`LadderExhausted`) change nothing. ``assignee`` sets who
-        the case is assigned to from now on; left out, it stays as it is.
+        :class:`GuardRefused`, :class:`LadderExhausted`) change nothing, apart from deadline
+        alarms of this case that fell due before ``at``: those are recorded first, as
+        ``tick(at)`` would have, because they happened whatever this call does. ``assignee``
+        sets who the case is assigned to from now on; left out, it stays as it is.
         """
         if at is None:
             at = self._clock.now()
@@ -534,11 +536,22 @@ class Engine:
         if not events:
             raise ReplayError("no events to replay", "没有可重放的记录")
         first = events[0]
-        if first.kind is not EventKind.OPENED or first.trigger is None:
+        if first.kind is not EventKind.OPENED or first.trigger is None or first.seq != 1:
             raise ReplayError(
-                "the first event must be the opening event", "第一条记录必须是发起记录"
+                "the first event must be the opening event, seq 1",
+                "第一条记录必须是序号为 1 的发起记录",
             )
-        case = Case(first.case_id, self.compiled(first.trigger))
+        compiled = self.compiled(first.trigger)
+        ladder = compiled.ladder
+        if first.target != compiled.method.initial or (
+            first.level not in ladder if ladder else first.level is not None
+        ):
+            raise ReplayError(
+                f"the opening event must open in step {compiled.method.initial!r} on a rung of "
+                f"the ladder, not {first.target!r} at level {first.level!r}",
+                f"发起记录的步骤或层级不符：{first.target!r}，{first.level!r}",
+            )
+        case = Case(first.case_id, compiled)
         self._apply_opened(case, first, track=False)
         for position, event in enumerate(events[1:], start=2):
             self._replay_one(case, event, position)
@@ -562,6 +575,10 @@ class Engine:
         if case._updated is not None and event.at < case._updated:
             raise bad("earlier than the event before it")
         if event.kind is EventKind.TRANSITION:
+            if case._next_alarm is not None and case._next_alarm < event.at:
+                raise bad(
+                    f"a deadline alarm due at {case._next_alarm.isoformat()} is missing before it"
+                )
             t = case._out.get(event.trigger or "")
             if t is None or t.target != event.target or t.source != event.source:
                 raise bad(
@@ -586,6 +603,8 @@ class Engine:
                     raise bad(f"deadline {event.trigger!r} does not warn at {event.at.isoformat()}")
                 state.warned = True
             else:
+                if state.due != event.at or (state.warn_due is not None and not state.warned):
+                    raise bad(f"deadline {event.trigger!r} is not due at {event.at.isoformat()}")
                 state.status = DeadlineStatus.BREACHED
                 state.ended_at = event.at
                 state.token += 1
@@ -612,12 +631,15 @@ class Engine:
             try:
                 observer(case, event)
             except Exception as exc:
-                raise ObserverError(
+                error = ObserverError(
                     _owner(observer),
                     "register_observers",
                     f"observer raised {type(exc).__name__}: {exc} (event {event.seq} of case "
                     f"{event.case_id!r} is recorded all the same)",
-                ) from exc
+                )
+                error.case = case
+                error.event = event
+                raise error from exc
 
 
 def _at_top(case: Case) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from civicgrid.errors import InvalidData, InvalidMethod, Problem
+from civicgrid.errors import InvalidMethod, Problem
 from civicgrid.serialization import make_converter, problems_of
 from civicgrid.workflows.method import Method, Transition
 
@@ -90,8 +90,8 @@ def loads_method(text: str, *, format: str = "toml", source: str | None = None) 
         elif format == "json":
             data = json.loads(text)
         else:
-            raise InvalidData(
-                "method", [Problem("", f"unknown format {format!r}: use toml or json")], source
+            raise InvalidMethod(
+                None, [Problem("", f"unknown format {format!r}: use toml or json")], source
             )
     except tomllib.TOMLDecodeError as exc:
         raise InvalidMethod(None, [Problem("", f"not valid TOML: {exc}")], source) from exc

@@ -388,6 +388,10 @@ def _check_deadline(
         yield Problem(f"{here}.working_days", "must be at least 1")
     if d.warn_at is not None and not 0 < d.warn_at < 1:
         yield Problem(f"{here}.warn_at", "must be a fraction strictly between 0 and 1, e.g. 0.8")
+    action: object = d.on_breach  # typed, but Python callers can pass anything
+    if not isinstance(action, BreachAction):
+        choices = ", ".join(repr(a.value) for a in BreachAction)
+        yield Problem(f"{here}.on_breach", f"{action!r} is not one of {choices}")
     if d.on_breach is BreachAction.ESCALATE and not method.escalation:
         yield Problem(f"{here}.on_breach", "escalate needs the method's escalation ladder")
     if d.on_breach is BreachAction.FIRE:

@@ -8,7 +8,7 @@ import attrs
 
 from civicgrid.workflows.method import SYSTEM_ROLE
 
-__all__ = ["SYSTEM_ACTOR", "Actor"]
+__all__ = ["SYSTEM_ACTOR", "Actor", "grants_of"]
 
 
 def _frozenset(value: Iterable[str] | str) -> frozenset[str]:
@@ -29,6 +29,16 @@ class Actor:
     powers: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
     unit: str | None = None
     """The unit (grid, compound, community …) the actor acts for, where it matters."""
+    grants: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    """Roles and ``power:``-prefixed powers in one set, so a permission check is one lookup."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "grants", grants_of(self.roles, self.powers))
+
+
+def grants_of(roles: Iterable[str], powers: Iterable[str]) -> frozenset[str]:
+    """Return roles and powers as one set; keys cannot hold ':', so the two never collide."""
+    return frozenset(roles).union(f"power:{p}" for p in powers)
 
 
 SYSTEM_ACTOR = Actor(id="system", roles=frozenset({SYSTEM_ROLE}))

@@ -38,18 +38,18 @@ class Case:
         "_updated",
     )
 
-    def __init__(self, case_id: str, compiled: CompiledMethod) -> None:
-        """Make an empty case; the engine fills it by appending its opening event."""
+    def __init__(self, case_id: str, compiled: CompiledMethod, opened: Event) -> None:
+        """Make a case from its opening event; only the engine makes cases."""
         self._id = case_id
         self._compiled = compiled
-        self._step = compiled.method.initial
+        self._step = compiled.initial
         self._out: dict[str, CompiledTransition] = compiled.initial_out
-        self._level: str | None = None
-        self._assignee: str | None = None
-        self._events: list[Event] = []
+        self._level = opened.level
+        self._assignee = opened.assignee
+        self._events: list[Event] = [opened]
         self._deadlines: dict[str, DeadlineState] = {}
         self._next_alarm: datetime | None = None
-        self._updated: datetime | None = None
+        self._updated: datetime = opened.at
 
     @property
     def id(self) -> str:

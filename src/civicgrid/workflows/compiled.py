@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from civicgrid.errors import UnknownGuard
+from civicgrid.workflows.actor import grants_of
 from civicgrid.workflows.deadlines import DeadlineAction, DeadlineRule
 from civicgrid.workflows.guards import Guard, GuardCheck
 from civicgrid.workflows.method import Method, Transition
@@ -26,6 +27,7 @@ class CompiledTransition:
         "definition",
         "effects",
         "escalate",
+        "grants",
         "guards",
         "level",
         "powers",
@@ -52,6 +54,7 @@ class CompiledTransition:
         self.target = definition.target
         self.roles = frozenset(definition.roles)
         self.powers = frozenset(definition.powers)
+        self.grants = grants_of(self.roles, self.powers)
         self.guards = guards
         self.escalate = definition.escalate
         self.level = definition.level
@@ -67,7 +70,9 @@ class CompiledMethod:
     """A method's lookup tables: ``out[step][trigger]`` and the deadline rules."""
 
     __slots__ = (
+        "initial",
         "initial_effects",
+        "initial_level",
         "initial_out",
         "ladder",
         "method",
@@ -97,6 +102,8 @@ class CompiledMethod:
                     self.out[t.target],
                     t.target in self.terminal,
                 )
+        self.initial = method.initial
+        self.initial_level = self.ladder[0] if self.ladder else None
         self.initial_out = self.out[method.initial]
         self.initial_effects = self.effects(None, method.initial)
 

@@ -31,11 +31,22 @@ def calendar_add(start: datetime, duration: relativedelta, tz: tzinfo) -> dateti
     day next month); hours, minutes and seconds are elapsed time, so a daylight-saving change
     never stretches or shrinks "5 hours".
     """
-    local = start.astimezone(tz)
-    dated = local + relativedelta(years=duration.years, months=duration.months, days=duration.days)
-    dated = dated.replace(tzinfo=None).replace(tzinfo=tz)  # re-resolve the offset on that day
+    dated, elapsed = _split(duration)
+    return _add(start, dated, elapsed, tz)
+
+
+def _split(duration: relativedelta) -> tuple[relativedelta | None, timedelta]:
+    """Split a duration into its calendar part (``None`` if empty) and its elapsed part."""
+    dated = relativedelta(years=duration.years, months=duration.months, days=duration.days)
     elapsed = timedelta(hours=duration.hours, minutes=duration.minutes, seconds=duration.seconds)
-    return (dated.astimezone(UTC) + elapsed).astimezone(tz)
+    return (dated or None), elapsed
+
+
+def _add(start: datetime, dated: relativedelta | None, elapsed: timedelta, tz: tzinfo) -> datetime:
+    if dated is not None:
+        # Move on the local calendar, then re-resolve the offset on the day reached.
+        start = (start.astimezone(tz) + dated).replace(tzinfo=None).replace(tzinfo=tz)
+    return (start.astimezone(UTC) + elapsed).astimezone(tz)
 
 
 class DeadlineStatus(enum.StrEnum):
@@ -129,7 +140,9 @@ class DeadlineRule:
     __slots__ = (
         "action",
         "breach_trigger",
+        "dated",
         "definition",
+        "elapsed",
         "key",
         "pause",
         "start",
@@ -146,6 +159,9 @@ class DeadlineRule:
         self.pause = frozenset(definition.pause)
         self.working = (
             timedelta(days=definition.working_days) if definition.working_days is not None else None
+        )
+        self.dated, self.elapsed = (
+            _split(definition.duration) if definition.duration is not None else (None, timedelta())
         )
         self.warn_at = definition.warn_at
         self.action = definition.on_breach
@@ -185,8 +201,7 @@ class DeadlineRule:
             total = self.working
             due = add_working_time(calendar, at, total, tz)
         else:
-            duration = cast("relativedelta", self.definition.duration)  # validated: one is set
-            due = calendar_add(at, duration, tz)
+            due = _add(at, self.dated, self.elapsed, tz)
             total = due.astimezone(UTC) - at.astimezone(UTC)
         warn_due = None
         if self.warn_at is not None:

@@ -232,7 +232,8 @@ def _demo(_args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
     _print_event(method, case.events[0].at, "open", resident.id, case.step, out)
     for delay, trigger, actor, data in walk:
         engine.tick(clock.advance(delay))
-        event = engine.fire(case, trigger, actor, data=data)
+        engine.fire(case, trigger, actor, data=data)
+        event = case.events[-1]
         _print_event(method, event.at, trigger, actor.id, event.target, out)
     breaches = [e for e in case.events if e.kind is EventKind.BREACHED]
     out.write(

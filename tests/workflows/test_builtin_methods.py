@@ -152,7 +152,8 @@ def test_a_proposal_may_be_declined_with_feedback(
     """Declined with an answer, the case closes and the feedback deadline is met."""
     case = engine.open("six_self", actor=resident, at=MONDAY)
     answer = {"feedback": "属于物业维修范围，已转物业处理"}
-    event = engine.fire(case, "decline", council, at=MONDAY + DAY, data=answer)
+    engine.fire(case, "decline", council, at=MONDAY + DAY, data=answer)
+    event = case.events[-1]
     assert event.data == answer
     assert case.step == "declined"
     assert case.current_step.label_zh == "不予采纳（已反馈）"
@@ -217,9 +218,11 @@ def test_five_steps_runs_end_to_end_with_escalation(
     assert case.deadlines["confirmation"].status is DeadlineStatus.MET
     assert case.deadlines["consultation"].status is DeadlineStatus.RUNNING
 
-    first = engine.fire(case, "refer_up", community, at=MONDAY + 2 * DAY)
+    engine.fire(case, "refer_up", community, at=MONDAY + 2 * DAY)
+    first = case.events[-1]
     assert (first.level, case.level, case.step) == ("community", "community", "consult")
-    second = engine.fire(case, "refer_up", community, at=MONDAY + 3 * DAY)
+    engine.fire(case, "refer_up", community, at=MONDAY + 3 * DAY)
+    second = case.events[-1]
     assert (second.level, case.level) == ("subdistrict", "subdistrict")
     events = len(case.events)
     with pytest.raises(LadderExhausted):

@@ -8,15 +8,16 @@ budget of a transition. Everyone else reads it through read-only properties; onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from civicgrid.workflows.event import EventLog, RawEvent
+
 if TYPE_CHECKING:
     from civicgrid.workflows.compiled import CompiledMethod, CompiledTransition
     from civicgrid.workflows.deadlines import DeadlineState
-    from civicgrid.workflows.event import Event
     from civicgrid.workflows.method import Method, Step
 
 __all__ = ["Case"]
@@ -38,18 +39,18 @@ class Case:
         "_updated",
     )
 
-    def __init__(self, case_id: str, compiled: CompiledMethod, opened: Event) -> None:
+    def __init__(self, case_id: str, compiled: CompiledMethod, opened: RawEvent) -> None:
         """Make a case from its opening event; only the engine makes cases."""
         self._id = case_id
         self._compiled = compiled
         self._step = compiled.initial
         self._out: dict[str, CompiledTransition] = compiled.initial_out
-        self._level = opened.level
-        self._assignee = opened.assignee
-        self._events: list[Event] = [opened]
+        self._level: str | None = opened[8]
+        self._assignee: str | None = opened[9]
+        self._events: list[RawEvent] = [opened]
         self._deadlines: dict[str, DeadlineState] = {}
         self._next_alarm: datetime | None = None
-        self._updated: datetime = opened.at
+        self._updated: datetime = opened[3]
 
     @property
     def id(self) -> str:
@@ -87,9 +88,9 @@ class Case:
         return self._assignee
 
     @property
-    def events(self) -> Sequence[Event]:
+    def events(self) -> EventLog:
         """The case's history, oldest first; read-only."""
-        return self._events
+        return EventLog(self._events)
 
     @property
     def deadlines(self) -> Mapping[str, DeadlineState]:
@@ -104,12 +105,12 @@ class Case:
     @property
     def opened_at(self) -> datetime:
         """When the case was opened."""
-        return self._events[0].at
+        return self._events[0][3]
 
     @property
     def updated_at(self) -> datetime:
         """When the case's last event happened."""
-        return self._events[-1].at
+        return self._events[-1][3]
 
     @property
     def is_closed(self) -> bool:
@@ -119,7 +120,7 @@ class Case:
     @property
     def data(self) -> Mapping[str, Any] | None:
         """The data the case was opened with."""
-        return self._events[0].data
+        return self._events[0][10]
 
     def allowed_triggers(self) -> tuple[str, ...]:
         """Return the triggers declared from the current step, whoever may fire them."""

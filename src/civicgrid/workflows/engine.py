@@ -43,7 +43,7 @@ from civicgrid.workflows.case import Case
 from civicgrid.workflows.clock import Clock
 from civicgrid.workflows.compiled import CompiledMethod, CompiledTransition, DeadlineEffects
 from civicgrid.workflows.deadlines import DeadlineAction, DeadlineState, DeadlineStatus, end_state
-from civicgrid.workflows.event import Event, EventKind
+from civicgrid.workflows.event import Event, EventKind, RawEvent
 from civicgrid.workflows.method import BreachAction, Method
 
 __all__ = ["KEEP", "Engine", "Observer"]
@@ -60,7 +60,7 @@ class _Keep:
 KEEP: Final[Any] = _Keep()
 """Default of ``fire(assignee=...)``: keep the case's current assignee."""
 
-_new_event = tuple.__new__
+_make = Event._make
 _OPENED = EventKind.OPENED
 _TRANSITION = EventKind.TRANSITION
 _RUNNING = DeadlineStatus.RUNNING
@@ -203,21 +203,18 @@ class Engine:
             raise NaiveDatetimeError("at")
         if case_id is None:
             case_id = self._id_factory(method)
-        event = _new_event(
-            Event,
-            (
-                case_id,
-                1,
-                _OPENED,
-                at,
-                actor.id,
-                method,
-                None,
-                compiled.initial,
-                level,
-                assignee,
-                data,
-            ),
+        event = (
+            case_id,
+            1,
+            _OPENED,
+            at,
+            actor.id,
+            method,
+            None,
+            compiled.initial,
+            level,
+            assignee,
+            data,
         )
         case = Case(case_id, compiled, event)
         if compiled.initial_effects:
@@ -237,8 +234,10 @@ class Engine:
         at: datetime | None = None,
         data: Mapping[str, Any] | None = None,
         assignee: str | None = KEEP,
-    ) -> Event:
-        """Fire ``trigger`` on ``case`` as ``actor`` and return the one event recorded.
+    ) -> None:
+        """Fire ``trigger`` on ``case`` as ``actor``: record one event and move the case.
+
+        The event is ``case.events[-1]`` afterwards.
 
         Refusals (:class:`UnknownTrigger`, :class:`TriggerNotAllowed`, :class:`RoleRefused`,
         :class:`GuardRefused`, :class:`LadderExhausted`) change nothing, apart from deadline
@@ -291,21 +290,18 @@ class Engine:
         if assignee is KEEP:
             assignee = case._assignee
         events = case._events
-        event = _new_event(
-            Event,
-            (
-                case._id,
-                len(events) + 1,
-                _TRANSITION,
-                at,
-                actor.id,
-                trigger,
-                t.source,
-                t.target,
-                level,
-                assignee,
-                data,
-            ),
+        event = (
+            case._id,
+            len(events) + 1,
+            _TRANSITION,
+            at,
+            actor.id,
+            trigger,
+            t.source,
+            t.target,
+            level,
+            assignee,
+            data,
         )
         events.append(event)
         case._step = t.target
@@ -317,7 +313,6 @@ class Engine:
             self._apply_effects(case, t.effects, at, track=True)
         if self._observers:
             self._notify(case, event)
-        return event
 
     def _commit(
         self,
@@ -329,7 +324,7 @@ class Engine:
         assignee: str | None,
         *,
         notify: bool = True,
-    ) -> Event:
+    ) -> RawEvent:
         level = case._level
         if t.escalate:
             level = self._level_above(case, t)
@@ -338,21 +333,18 @@ class Engine:
         if assignee is KEEP:
             assignee = case._assignee
         events = case._events
-        event = _new_event(
-            Event,
-            (
-                case._id,
-                len(events) + 1,
-                _TRANSITION,
-                at,
-                actor.id,
-                t.trigger,
-                t.source,
-                t.target,
-                level,
-                assignee,
-                data,
-            ),
+        event = (
+            case._id,
+            len(events) + 1,
+            _TRANSITION,
+            at,
+            actor.id,
+            t.trigger,
+            t.source,
+            t.target,
+            level,
+            assignee,
+            data,
         )
         events.append(event)
         case._step = t.target
@@ -491,32 +483,29 @@ class Engine:
                 if follow is not None and follow.escalate and _at_top(case):
                     follow = None
                 data["fired"] = follow is not None
-        event = _new_event(
-            Event,
-            (
-                case._id,
-                len(case._events) + 1,
-                kind,
-                instant,
-                SYSTEM_ACTOR.id,
-                state.key,
-                case._step,
-                case._step,
-                level,
-                case._assignee,
-                data,
-            ),
+        event = (
+            case._id,
+            len(case._events) + 1,
+            kind,
+            instant,
+            SYSTEM_ACTOR.id,
+            state.key,
+            case._step,
+            case._step,
+            level,
+            case._assignee,
+            data,
         )
         case._events.append(event)
         case._level = level
         case._updated = instant
         case._next_alarm = _next_alarm(case)
-        out.append(event)
+        out.append(_make(event))
         fired = None
         if follow is not None:
             data = {"deadline": state.key}
             fired = self._commit(case, follow, SYSTEM_ACTOR, instant, data, KEEP, notify=False)
-            out.append(fired)
+            out.append(_make(fired))
         if self._observers:
             self._notify(case, event)
             if fired is not None:
@@ -667,7 +656,8 @@ class Engine:
 
     # ------------------------------------------------------------------ observers
 
-    def _notify(self, case: Case, event: Event) -> None:
+    def _notify(self, case: Case, raw: RawEvent) -> None:
+        event = _make(raw)
         for observer in self._observers:
             try:
                 observer(case, event)

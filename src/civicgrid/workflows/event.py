@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
-__all__ = ["Event", "EventKind"]
+__all__ = ["Event", "EventKind", "EventLog", "RawEvent"]
 
 
 class EventKind(enum.StrEnum):
@@ -27,9 +27,12 @@ class Event(NamedTuple):
     """One recorded fact about a case; immutable.
 
     ``level`` and ``assignee`` are the case's values *after* the event, so replaying is a
-    matter of reading them. An event is a named tuple rather than a frozen attrs class
-    because the engine creates one per transition: measured here, a named tuple built with
-    ``tuple.__new__`` costs 0.08 µs against 0.49 µs for a frozen attrs instance.
+    matter of reading them. For an opening event, ``trigger`` holds the method's key.
+
+    The engine records an event per transition, so cost matters: it keeps each as a plain
+    tuple of these fields (42 ns to build, measured on the project's machine, against 136 ns
+    for this named tuple and 490 ns for a frozen attrs instance) and makes the named tuple
+    when the event is read, through :class:`EventLog`.
     """
 
     case_id: str
@@ -48,3 +51,57 @@ class Event(NamedTuple):
     level: str | None
     assignee: str | None
     data: Mapping[str, Any] | None
+
+
+RawEvent = tuple[
+    str,
+    int,
+    EventKind,
+    datetime,
+    str,
+    "str | None",
+    "str | None",
+    str,
+    "str | None",
+    "str | None",
+    "Mapping[str, Any] | None",
+]
+"""An event as the engine stores it: the fields of :class:`Event`, in order, in a plain tuple."""
+
+
+class EventLog(Sequence[Event]):
+    """A read-only view of a case's history that gives each stored event as an :class:`Event`."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Sequence[RawEvent]) -> None:
+        self._raw = raw
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Event]: ...
+
+    def __getitem__(self, index: int | slice) -> Event | list[Event]:
+        if isinstance(index, slice):
+            return [Event._make(raw) for raw in self._raw[index]]
+        return Event._make(self._raw[index])
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self) -> Iterator[Event]:
+        return map(Event._make, self._raw)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EventLog):
+            return list(self._raw) == list(other._raw)
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self._raw) == [tuple(item) for item in other]
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a view of a changing list
+
+    def __repr__(self) -> str:
+        return f"EventLog({list(self)!r})"

@@ -148,6 +148,7 @@ class DeadlineRule:
         "start",
         "stop",
         "warn_at",
+        "warn_offset",
         "working",
     )
 
@@ -164,6 +165,12 @@ class DeadlineRule:
             _split(definition.duration) if definition.duration is not None else (None, timedelta())
         )
         self.warn_at = definition.warn_at
+        # With no calendar part, the warning's offset from the start is fixed: compute it once.
+        self.warn_offset = (
+            self.elapsed * self.warn_at
+            if self.warn_at is not None and self.dated is None and self.working is None
+            else None
+        )
         self.action = definition.on_breach
         self.breach_trigger = definition.breach_trigger
 
@@ -197,6 +204,13 @@ class DeadlineRule:
 
     def begin(self, at: datetime, calendar: WorkCalendar, tz: tzinfo) -> DeadlineState:
         """Start the deadline at ``at``: compute its due instant and warning point."""
+        if self.working is None and self.dated is None:
+            # The common case, hours and minutes of elapsed time: one trip through UTC.
+            start = at.astimezone(UTC)
+            due = (start + self.elapsed).astimezone(tz)
+            offset = self.warn_offset
+            warn = None if offset is None else (start + offset).astimezone(tz)
+            return DeadlineState(self.key, at, due, warn)
         if self.working is not None:
             total = self.working
             due = add_working_time(calendar, at, total, tz)

@@ -679,10 +679,12 @@ def _at_top(case: Case) -> bool:
 
 
 def _next_alarm(case: Case) -> datetime | None:
-    alarms = [
-        alarm for state in case._deadlines.values() if (alarm := state.next_alarm) is not None
-    ]
-    return min(alarms) if alarms else None
+    earliest = None
+    for state in case._deadlines.values():
+        alarm = state.next_alarm
+        if alarm is not None and (earliest is None or alarm < earliest):
+            earliest = alarm
+    return earliest
 
 
 def _owner(function: object) -> str:

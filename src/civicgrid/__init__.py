@@ -11,7 +11,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from civicgrid.domain.personal import (
+        IdNumber,
+        InvalidPersonalData,
+        PersonName,
+        PhoneNumber,
+        Sex,
+        mask_text,
+    )
     from civicgrid.domain.time import DEFAULT_TZ, get_timezone
+    from civicgrid.domain.units import TreeChangeRefused, Unit, UnitKind, UnitTree, UnknownUnit
     from civicgrid.errors import (
         CalendarError,
         CalendarRangeError,
@@ -84,6 +93,17 @@ if TYPE_CHECKING:
 __version__ = "0.1.0.dev0"
 
 _EXPORTS: dict[str, str] = {
+    "IdNumber": "civicgrid.domain.personal",
+    "InvalidPersonalData": "civicgrid.domain.personal",
+    "PersonName": "civicgrid.domain.personal",
+    "PhoneNumber": "civicgrid.domain.personal",
+    "Sex": "civicgrid.domain.personal",
+    "mask_text": "civicgrid.domain.personal",
+    "TreeChangeRefused": "civicgrid.domain.units",
+    "Unit": "civicgrid.domain.units",
+    "UnitKind": "civicgrid.domain.units",
+    "UnitTree": "civicgrid.domain.units",
+    "UnknownUnit": "civicgrid.domain.units",
     "CalendarError": "civicgrid.errors",
     "CalendarRangeError": "civicgrid.errors",
     "CivicGridError": "civicgrid.errors",
@@ -195,8 +215,10 @@ __all__ = [
     "HolidayCalendar",
     "HolidayNotice",
     "HolidayPeriod",
+    "IdNumber",
     "InvalidData",
     "InvalidMethod",
+    "InvalidPersonalData",
     "LadderExhausted",
     "Level",
     "ManualClock",
@@ -207,6 +229,8 @@ __all__ = [
     "OfficialChineseCalendar",
     "OpenRefused",
     "OutOfOrder",
+    "PersonName",
+    "PhoneNumber",
     "PluginError",
     "Problem",
     "Refusal",
@@ -214,14 +238,20 @@ __all__ = [
     "ReplayError",
     "Role",
     "RoleRefused",
+    "Sex",
     "Step",
     "SystemClock",
     "Transition",
     "TransitionRefused",
+    "TreeChangeRefused",
     "TriggerNotAllowed",
+    "Unit",
+    "UnitKind",
+    "UnitTree",
     "UnknownGuard",
     "UnknownMethod",
     "UnknownTrigger",
+    "UnknownUnit",
     "WeekendCalendar",
     "WorkCalendar",
     "WorkflowError",
@@ -237,6 +267,7 @@ __all__ = [
     "load_registry",
     "loads_method",
     "make_converter",
+    "mask_text",
     "method_from_data",
     "method_to_data",
     "plugin_manager",

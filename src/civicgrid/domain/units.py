@@ -411,21 +411,19 @@ class UnitTree:
 
     def households(self, unit_id: str) -> int:
         """Return the unit's households: its own figure, else the sum over its children."""
-        households = self._households
-        if households is None:
-            households, _ = self._roll_up()
-        try:
-            return households[unit_id]
-        except KeyError:
-            raise UnknownUnit(unit_id) from None
+        return self._rolled_up(unit_id, 0)
 
     def residents(self, unit_id: str) -> int:
         """Return the unit's residents: its own figure, else the sum over its children."""
-        residents = self._residents
-        if residents is None:
-            _, residents = self._roll_up()
+        return self._rolled_up(unit_id, 1)
+
+    def _rolled_up(self, unit_id: str, which: int) -> int:
+        """Read roll-up ``which`` (0 households, 1 residents), computing both if stale."""
+        households, residents = self._households, self._residents
+        if households is None or residents is None:
+            households, residents = self._roll_up()
         try:
-            return residents[unit_id]
+            return (households, residents)[which][unit_id]
         except KeyError:
             raise UnknownUnit(unit_id) from None
 

@@ -79,6 +79,7 @@ class CompiledMethod:
         "open_roles",
         "out",
         "rules",
+        "rung_above",
         "terminal",
         "triggers",
     )
@@ -89,6 +90,13 @@ class CompiledMethod:
         self.triggers = frozenset(method.triggers)
         self.open_roles = frozenset(method.open_roles)
         self.ladder = tuple(level.key for level in method.escalation)
+        # The next rung up from each level; a case with no level yet goes to the lowest rung,
+        # and the top rung has no entry.
+        self.rung_above: dict[str | None, str] = (
+            {None: self.ladder[0], **dict(zip(self.ladder, self.ladder[1:], strict=False))}
+            if self.ladder
+            else {}
+        )
         self.rules = {d.key: DeadlineRule(d) for d in method.deadlines}
         self.out: dict[str, dict[str, CompiledTransition]] = {s.key: {} for s in method.steps}
         for t in method.transitions:

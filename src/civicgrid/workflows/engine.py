@@ -359,9 +359,8 @@ class Engine:
         return event
 
     def _level_above(self, case: Case, t: CompiledTransition) -> str | None:
-        ladder = case._compiled.ladder
-        position = ladder.index(case._level) if case._level in ladder else -1
-        if position + 1 >= len(ladder):
+        above = case._compiled.rung_above.get(case._level)
+        if above is None:
             raise LadderExhausted(
                 case._id,
                 case._step,
@@ -370,7 +369,7 @@ class Engine:
                 f"{t.trigger!r} escalates, but level {case._level!r} is the top of the ladder",
                 f"{t.trigger!r} 需要上报，但 {case._level!r} 已是最高层级",
             )
-        return ladder[position + 1]
+        return above
 
     # ------------------------------------------------------------------ refusals
 
@@ -470,17 +469,19 @@ class Engine:
             kind = EventKind.BREACHED
             data = {"action": rule.action.value}
             if rule.action is BreachAction.ESCALATE:
-                ladder = case._compiled.ladder
-                position = ladder.index(level) if level in ladder else -1
-                escalated = position + 1 < len(ladder)
-                if escalated:
-                    level = ladder[position + 1]
-                data["escalated"] = escalated
+                above = case._compiled.rung_above.get(level)
+                if above is not None:
+                    level = above
+                data["escalated"] = above is not None
             elif rule.action is BreachAction.FIRE:
                 # Validated to exist wherever the deadline can run; an escalating trigger on
                 # the top rung has nowhere to go, and the breach alone is recorded.
                 follow = case._out.get(rule.breach_trigger or "")
-                if follow is not None and follow.escalate and _at_top(case):
+                if (
+                    follow is not None
+                    and follow.escalate
+                    and case._level not in case._compiled.rung_above
+                ):
                     follow = None
                 data["fired"] = follow is not None
         event = (
@@ -671,11 +672,6 @@ class Engine:
                 error.case = case
                 error.event = event
                 raise error from exc
-
-
-def _at_top(case: Case) -> bool:
-    ladder = case._compiled.ladder
-    return bool(ladder) and case._level == ladder[-1]
 
 
 def _next_alarm(case: Case) -> datetime | None:

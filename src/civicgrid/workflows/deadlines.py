@@ -24,19 +24,13 @@ from civicgrid.workflows.method import Deadline
 __all__ = ["DeadlineAction", "DeadlineRule", "DeadlineState", "DeadlineStatus", "end_state"]
 
 
-def calendar_add(start: datetime, duration: relativedelta, tz: tzinfo) -> datetime:
-    """Add ``duration`` to ``start``, calendar parts locally and clock parts as elapsed time.
-
-    Years, months and days move on the local calendar of ``tz`` ("a month later" is the same
-    day next month); hours, minutes and seconds are elapsed time, so a daylight-saving change
-    never stretches or shrinks "5 hours".
-    """
-    dated, elapsed = _split(duration)
-    return _add(start, dated, elapsed, tz)
-
-
 def _split(duration: relativedelta) -> tuple[relativedelta | None, timedelta]:
-    """Split a duration into its calendar part (``None`` if empty) and its elapsed part."""
+    """Split a duration into its calendar part (``None`` if empty) and its elapsed part.
+
+    Years, months and days move on the local calendar ("a month later" is the same day next
+    month); hours, minutes and seconds are elapsed time, so a daylight-saving change never
+    stretches or shrinks "5 hours".
+    """
     dated = relativedelta(years=duration.years, months=duration.months, days=duration.days)
     elapsed = timedelta(hours=duration.hours, minutes=duration.minutes, seconds=duration.seconds)
     return (dated or None), elapsed

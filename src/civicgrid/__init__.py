@@ -11,6 +11,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from civicgrid.domain.findings import (
+        Finding,
+        Severity,
+        count_by_severity,
+        worst,
+    )
+    from civicgrid.domain.organisations import (
+        Organisation,
+        Organisations,
+        OrgKind,
+        UnknownOrganisation,
+    )
+    from civicgrid.domain.people import (
+        Appointment,
+        Person,
+        Roster,
+        Seat,
+        UnknownPerson,
+    )
     from civicgrid.domain.personal import (
         IdNumber,
         InvalidPersonalData,
@@ -19,8 +38,27 @@ if TYPE_CHECKING:
         Sex,
         mask_text,
     )
-    from civicgrid.domain.time import DEFAULT_TZ, get_timezone
-    from civicgrid.domain.units import TreeChangeRefused, Unit, UnitKind, UnitTree, UnknownUnit
+    from civicgrid.domain.schemes import (
+        ChainLevel,
+        GridCheck,
+        GridContext,
+        GridScheme,
+        Measure,
+        PartyChain,
+        SizeLimit,
+        run_checks,
+    )
+    from civicgrid.domain.time import (
+        DEFAULT_TZ,
+        get_timezone,
+    )
+    from civicgrid.domain.units import (
+        TreeChangeRefused,
+        Unit,
+        UnitKind,
+        UnitTree,
+        UnknownUnit,
+    )
     from civicgrid.errors import (
         CalendarError,
         CalendarRangeError,
@@ -45,14 +83,32 @@ if TYPE_CHECKING:
         TriggerNotAllowed,
         UnknownGuard,
         UnknownMethod,
+        UnknownScheme,
         UnknownTrigger,
         WorkflowError,
     )
-    from civicgrid.plugins.manager import BUILTIN_PLUGINS, isolated_plugin_manager, plugin_manager
-    from civicgrid.plugins.markers import hookimpl, hookspec
-    from civicgrid.plugins.registry import Registry, build_registry, load_registry
-    from civicgrid.serialization import make_converter, structure
-    from civicgrid.workflows.actor import SYSTEM_ACTOR, Actor
+    from civicgrid.plugins.manager import (
+        BUILTIN_PLUGINS,
+        isolated_plugin_manager,
+        plugin_manager,
+    )
+    from civicgrid.plugins.markers import (
+        hookimpl,
+        hookspec,
+    )
+    from civicgrid.plugins.registry import (
+        Registry,
+        build_registry,
+        load_registry,
+    )
+    from civicgrid.serialization import (
+        make_converter,
+        structure,
+    )
+    from civicgrid.workflows.actor import (
+        SYSTEM_ACTOR,
+        Actor,
+    )
     from civicgrid.workflows.calendar import (
         CalendarBase,
         HolidayCalendar,
@@ -65,13 +121,36 @@ if TYPE_CHECKING:
         load_holiday_notice,
         working_time_between,
     )
-    from civicgrid.workflows.case import Case
-    from civicgrid.workflows.clock import Clock, FixedClock, ManualClock, SystemClock
-    from civicgrid.workflows.compiled import CompiledMethod, compile_method
-    from civicgrid.workflows.deadlines import DeadlineState, DeadlineStatus
-    from civicgrid.workflows.engine import KEEP, Engine, Observer
-    from civicgrid.workflows.event import Event, EventKind
-    from civicgrid.workflows.guards import Guard, GuardCheck
+    from civicgrid.workflows.case import (
+        Case,
+    )
+    from civicgrid.workflows.clock import (
+        Clock,
+        FixedClock,
+        ManualClock,
+        SystemClock,
+    )
+    from civicgrid.workflows.compiled import (
+        CompiledMethod,
+        compile_method,
+    )
+    from civicgrid.workflows.deadlines import (
+        DeadlineState,
+        DeadlineStatus,
+    )
+    from civicgrid.workflows.engine import (
+        KEEP,
+        Engine,
+        Observer,
+    )
+    from civicgrid.workflows.event import (
+        Event,
+        EventKind,
+    )
+    from civicgrid.workflows.guards import (
+        Guard,
+        GuardCheck,
+    )
     from civicgrid.workflows.loading import (
         load_method,
         loads_method,
@@ -93,12 +172,35 @@ if TYPE_CHECKING:
 __version__ = "0.1.0.dev0"
 
 _EXPORTS: dict[str, str] = {
+    "Finding": "civicgrid.domain.findings",
+    "Severity": "civicgrid.domain.findings",
+    "count_by_severity": "civicgrid.domain.findings",
+    "worst": "civicgrid.domain.findings",
+    "OrgKind": "civicgrid.domain.organisations",
+    "Organisation": "civicgrid.domain.organisations",
+    "Organisations": "civicgrid.domain.organisations",
+    "UnknownOrganisation": "civicgrid.domain.organisations",
+    "Appointment": "civicgrid.domain.people",
+    "Person": "civicgrid.domain.people",
+    "Roster": "civicgrid.domain.people",
+    "Seat": "civicgrid.domain.people",
+    "UnknownPerson": "civicgrid.domain.people",
     "IdNumber": "civicgrid.domain.personal",
     "InvalidPersonalData": "civicgrid.domain.personal",
     "PersonName": "civicgrid.domain.personal",
     "PhoneNumber": "civicgrid.domain.personal",
     "Sex": "civicgrid.domain.personal",
     "mask_text": "civicgrid.domain.personal",
+    "ChainLevel": "civicgrid.domain.schemes",
+    "GridCheck": "civicgrid.domain.schemes",
+    "GridContext": "civicgrid.domain.schemes",
+    "GridScheme": "civicgrid.domain.schemes",
+    "Measure": "civicgrid.domain.schemes",
+    "PartyChain": "civicgrid.domain.schemes",
+    "SizeLimit": "civicgrid.domain.schemes",
+    "run_checks": "civicgrid.domain.schemes",
+    "DEFAULT_TZ": "civicgrid.domain.time",
+    "get_timezone": "civicgrid.domain.time",
     "TreeChangeRefused": "civicgrid.domain.units",
     "Unit": "civicgrid.domain.units",
     "UnitKind": "civicgrid.domain.units",
@@ -127,10 +229,17 @@ _EXPORTS: dict[str, str] = {
     "TriggerNotAllowed": "civicgrid.errors",
     "UnknownGuard": "civicgrid.errors",
     "UnknownMethod": "civicgrid.errors",
+    "UnknownScheme": "civicgrid.errors",
     "UnknownTrigger": "civicgrid.errors",
     "WorkflowError": "civicgrid.errors",
-    "DEFAULT_TZ": "civicgrid.domain.time",
-    "get_timezone": "civicgrid.domain.time",
+    "BUILTIN_PLUGINS": "civicgrid.plugins.manager",
+    "isolated_plugin_manager": "civicgrid.plugins.manager",
+    "plugin_manager": "civicgrid.plugins.manager",
+    "hookimpl": "civicgrid.plugins.markers",
+    "hookspec": "civicgrid.plugins.markers",
+    "Registry": "civicgrid.plugins.registry",
+    "build_registry": "civicgrid.plugins.registry",
+    "load_registry": "civicgrid.plugins.registry",
     "make_converter": "civicgrid.serialization",
     "structure": "civicgrid.serialization",
     "Actor": "civicgrid.workflows.actor",
@@ -174,14 +283,6 @@ _EXPORTS: dict[str, str] = {
     "Step": "civicgrid.workflows.method",
     "Transition": "civicgrid.workflows.method",
     "validate_method": "civicgrid.workflows.method",
-    "hookimpl": "civicgrid.plugins.markers",
-    "hookspec": "civicgrid.plugins.markers",
-    "BUILTIN_PLUGINS": "civicgrid.plugins.manager",
-    "isolated_plugin_manager": "civicgrid.plugins.manager",
-    "plugin_manager": "civicgrid.plugins.manager",
-    "Registry": "civicgrid.plugins.registry",
-    "build_registry": "civicgrid.plugins.registry",
-    "load_registry": "civicgrid.plugins.registry",
 }
 
 __all__ = [
@@ -191,11 +292,13 @@ __all__ = [
     "SYSTEM_ACTOR",
     "SYSTEM_ROLE",
     "Actor",
+    "Appointment",
     "BreachAction",
     "CalendarBase",
     "CalendarError",
     "CalendarRangeError",
     "Case",
+    "ChainLevel",
     "CivicGridError",
     "Clock",
     "ClockError",
@@ -207,7 +310,11 @@ __all__ = [
     "Engine",
     "Event",
     "EventKind",
+    "Finding",
     "FixedClock",
+    "GridCheck",
+    "GridContext",
+    "GridScheme",
     "Guard",
     "GuardCheck",
     "GuardFailed",
@@ -222,13 +329,19 @@ __all__ = [
     "LadderExhausted",
     "Level",
     "ManualClock",
+    "Measure",
     "Method",
     "NaiveDatetimeError",
     "Observer",
     "ObserverError",
     "OfficialChineseCalendar",
     "OpenRefused",
+    "OrgKind",
+    "Organisation",
+    "Organisations",
     "OutOfOrder",
+    "PartyChain",
+    "Person",
     "PersonName",
     "PhoneNumber",
     "PluginError",
@@ -238,7 +351,11 @@ __all__ = [
     "ReplayError",
     "Role",
     "RoleRefused",
+    "Roster",
+    "Seat",
+    "Severity",
     "Sex",
+    "SizeLimit",
     "Step",
     "SystemClock",
     "Transition",
@@ -250,6 +367,9 @@ __all__ = [
     "UnitTree",
     "UnknownGuard",
     "UnknownMethod",
+    "UnknownOrganisation",
+    "UnknownPerson",
+    "UnknownScheme",
     "UnknownTrigger",
     "UnknownUnit",
     "WeekendCalendar",
@@ -258,6 +378,7 @@ __all__ = [
     "add_working_time",
     "build_registry",
     "compile_method",
+    "count_by_severity",
     "get_timezone",
     "hookimpl",
     "hookspec",
@@ -271,9 +392,11 @@ __all__ = [
     "method_from_data",
     "method_to_data",
     "plugin_manager",
+    "run_checks",
     "structure",
     "validate_method",
     "working_time_between",
+    "worst",
 ]
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "TriggerNotAllowed",
     "UnknownGuard",
     "UnknownMethod",
+    "UnknownScheme",
     "UnknownTrigger",
     "WorkflowError",
 ]
@@ -188,6 +189,20 @@ class UnknownMethod(CivicGridError, LookupError):
         super().__init__(
             f"unknown method {key!r}; installed: {', '.join(self.known) or 'none'}",
             f"未知的工作法 {key!r}；已安装：{'、'.join(self.known) or '无'}",
+        )
+
+
+class UnknownScheme(CivicGridError, LookupError):
+    """No installed plugin provides a grid scheme (or party chain) with this key."""
+
+    def __init__(self, key: str, known: Iterable[str], kind: str = "grid scheme") -> None:
+        self.key = key
+        self.kind = kind
+        self.known = tuple(sorted(known))
+        kind_zh = "网格方案" if kind == "grid scheme" else "党组织链条"
+        super().__init__(
+            f"unknown {kind} {key!r}; installed: {', '.join(self.known) or 'none'}",
+            f"未知的{kind_zh} {key!r}；已安装：{'、'.join(self.known) or '无'}",
         )
 
 

@@ -20,14 +20,25 @@ from civicgrid import (
     Actor,
     CalendarBase,
     Case,
+    ChainLevel,
     Engine,
     Event,
     EventKind,
+    Finding,
+    GridCheck,
+    GridContext,
+    GridScheme,
     Guard,
     GuardRefused,
     ManualClock,
     Method,
+    OrgKind,
+    PartyChain,
     Registry,
+    Severity,
+    Unit,
+    UnitKind,
+    UnitTree,
     build_registry,
     isolated_plugin_manager,
     make_converter,
@@ -159,6 +170,38 @@ CONTRACT_METHOD = method_from_data(
 )
 
 
+CONTRACT_CHAIN = PartyChain(
+    key="contract.chain",
+    label_zh="契约链条",
+    label_en="contract chain",
+    levels=[ChainLevel(kinds={OrgKind.PARTY_BRANCH}, units={UnitKind.COMMUNITY}, required=True)],
+)
+
+CONTRACT_SCHEME = GridScheme(
+    key="contract.scheme",
+    label_zh="契约网格",
+    label_en="contract grid",
+    root_kinds={UnitKind.COMMUNITY},
+    parents={UnitKind.BUILDING: {UnitKind.COMMUNITY}},
+    party_chain="contract.chain",
+)
+
+
+def english_names(context: GridContext) -> list[Finding]:
+    """Report each building without an English name."""
+    return [
+        Finding(
+            rule="contract.english_names",
+            severity=Severity.INFO,
+            unit=unit.id,
+            message_en="no English name",
+            message_zh="无英文名",
+        )
+        for unit in context.tree
+        if unit.kind is UnitKind.BUILDING and not unit.name_en
+    ]
+
+
 class ContractPlugin:
     """Implements every hook; records each call so tests can see what was called, and when."""
 
@@ -197,6 +240,31 @@ class ContractPlugin:
         """Answer with the round-the-clock calendar."""
         self.calls.append("work_calendar")
         return self.calendar
+
+    @hookimpl
+    def register_grid_schemes(self) -> list[GridScheme]:
+        """Provide a two-level scheme: a community of buildings."""
+        self.calls.append("register_grid_schemes")
+        return [CONTRACT_SCHEME]
+
+    @hookimpl
+    def register_party_chains(self) -> list[PartyChain]:
+        """Provide the one-level chain the contract scheme names."""
+        self.calls.append("register_party_chains")
+        return [CONTRACT_CHAIN]
+
+    @hookimpl
+    def register_grid_checks(self) -> list[GridCheck]:
+        """Provide a check that reports every building without a name in English."""
+        self.calls.append("register_grid_checks")
+        return [
+            GridCheck(
+                name="contract.english_names",
+                check=english_names,
+                label_zh="楼栋须有英文名",
+                label_en="buildings need an English name",
+            )
+        ]
 
     @hookimpl
     def prepare_converter(self, converter: cattrs.Converter) -> None:
@@ -286,3 +354,21 @@ def test_an_engine_runs_the_contract_method_with_its_guard_and_observer(
     assert case.is_closed
     assert contract.events == [("c-1", EventKind.OPENED), ("c-1", EventKind.TRANSITION)]
     assert contract.calls.count("register_guards") == 1
+
+
+def test_the_contract_scheme_chain_and_check_reach_a_grid_check(
+    contract_registry: Registry,
+) -> None:
+    """The registry keeps the contract's scheme and chain, and check_grid runs its check."""
+    assert contract_registry.grid_scheme("contract.scheme").plugin == "contract"
+    assert contract_registry.party_chains["contract.chain"].plugin == "contract"
+    tree = UnitTree(
+        [
+            Unit(id="c", kind=UnitKind.COMMUNITY, name_zh="社区", parent=None),
+            Unit(id="b1", kind=UnitKind.BUILDING, name_zh="1栋", name_en="Block 1", parent="c"),
+            Unit(id="b2", kind=UnitKind.BUILDING, name_zh="2栋", parent="c"),
+        ]
+    )
+    findings = contract_registry.check_grid(tree, "contract.scheme", on=date(2026, 11, 23))
+    mine = [f for f in findings if f.rule == "contract.english_names"]
+    assert [(f.unit, f.plugin) for f in mine] == [("b2", "contract")]

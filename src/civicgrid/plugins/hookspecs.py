@@ -19,6 +19,7 @@ from civicgrid.plugins.markers import hookspec
 if TYPE_CHECKING:
     import cattrs
 
+    from civicgrid.domain.schemes import GridCheck, GridScheme, PartyChain
     from civicgrid.workflows.calendar import WorkCalendar
     from civicgrid.workflows.engine import Observer
     from civicgrid.workflows.guards import Guard
@@ -26,9 +27,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "prepare_converter",
+    "register_grid_checks",
+    "register_grid_schemes",
     "register_guards",
     "register_methods",
     "register_observers",
+    "register_party_chains",
     "work_calendar",
 ]
 
@@ -61,6 +65,42 @@ def register_observers() -> Iterable[Observer]:
 
     Called once per registry build; every plugin's observers are kept, in plugin order. Use
     them to notify people of breaches or to feed another system; they must not raise.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_grid_schemes() -> Iterable[GridScheme]:
+    """Return the grid schemes (网格划分方案) this plugin provides.
+
+    Called once per registry build; keys are unique across all plugins. A scheme says which
+    unit kinds exist, which may sit under which, and its sizing and staffing rules; a tree is
+    checked against one with :meth:`civicgrid.Registry.check_grid`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_party_chains() -> Iterable[PartyChain]:
+    """Return the party-organisation chains (党组织链条) this plugin provides.
+
+    Called once per registry build; keys are unique across all plugins. A grid scheme names
+    the chain its party organisations follow; a scheme naming a chain no plugin provides
+    fails the build.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_grid_checks() -> Iterable[GridCheck]:
+    """Return rules that every grid check runs, each returning :class:`civicgrid.Finding` s.
+
+    Called once per registry build; names are unique across all plugins, and every check of
+    every plugin runs on every :meth:`civicgrid.Registry.check_grid` call. A check reads the
+    :class:`civicgrid.GridContext` (tree, scheme, organisations, roster, date) and returns
+    nothing when the scheme does not configure its rule. The library's own rules (kind order,
+    sizes, staffing, party coverage, household leaders) are registered here by the built-in
+    plugin ``civicgrid.grid_checks``; block it to replace them.
     """
     raise NotImplementedError
 

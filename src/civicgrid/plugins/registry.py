@@ -9,6 +9,7 @@ built or otherwise) exists. Engines are built from a registry; they never call h
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -16,7 +17,19 @@ import attrs
 import cattrs
 import pluggy
 
-from civicgrid.errors import DuplicateRegistration, PluginError, UnknownGuard, UnknownMethod
+from civicgrid.domain.findings import Finding
+from civicgrid.domain.organisations import Organisations
+from civicgrid.domain.people import Roster
+from civicgrid.domain.schemes import GridCheck, GridContext, GridScheme, PartyChain, run_checks
+from civicgrid.domain.time import DEFAULT_TZ
+from civicgrid.domain.units import UnitTree
+from civicgrid.errors import (
+    DuplicateRegistration,
+    PluginError,
+    UnknownGuard,
+    UnknownMethod,
+    UnknownScheme,
+)
 from civicgrid.plugins.manager import PluginSpec, plugin_manager
 from civicgrid.serialization import make_converter
 from civicgrid.workflows.calendar import WeekendCalendar, WorkCalendar
@@ -44,6 +57,10 @@ class Registry:
     converter: cattrs.Converter = attrs.field(eq=False)
     compiled: Mapping[str, CompiledMethod] = attrs.field(eq=False)
     """Each method compiled once, its guard names resolved."""
+    grid_schemes: Mapping[str, GridScheme] = attrs.field(factory=dict)
+    party_chains: Mapping[str, PartyChain] = attrs.field(factory=dict)
+    grid_checks: tuple[GridCheck, ...] = ()
+    """Every plugin's grid checks, in plugin order, each with its plugin set."""
 
     def method(self, key: str) -> Method:
         """Return method ``key``, or raise :class:`UnknownMethod` listing what is installed."""
@@ -51,6 +68,43 @@ class Registry:
             return self.methods[key]
         except KeyError:
             raise UnknownMethod(key, self.methods) from None
+
+    def grid_scheme(self, key: str) -> GridScheme:
+        """Return grid scheme ``key``, or raise :class:`UnknownScheme` listing what is installed."""
+        try:
+            return self.grid_schemes[key]
+        except KeyError:
+            raise UnknownScheme(key, self.grid_schemes) from None
+
+    def check_grid(
+        self,
+        tree: UnitTree,
+        scheme: str,
+        *,
+        organisations: Organisations | None = None,
+        roster: Roster | None = None,
+        on: date | None = None,
+    ) -> tuple[Finding, ...]:
+        """Check ``tree`` against grid scheme ``scheme`` with every installed grid check.
+
+        ``organisations`` and ``roster`` are needed by the party-coverage, staffing and
+        household-leader rules; without them those rules see none. ``on`` is the date terms
+        and appointments are read on, today in Asia/Shanghai by default. Returns the findings,
+        most severe first; see :func:`civicgrid.domain.schemes.run_checks`.
+        """
+        grid_scheme = self.grid_scheme(scheme)
+        chain = (
+            None if grid_scheme.party_chain is None else self.party_chains[grid_scheme.party_chain]
+        )
+        context = GridContext(
+            tree=tree,
+            scheme=grid_scheme,
+            on=datetime.now(DEFAULT_TZ).date() if on is None else on,
+            organisations=Organisations() if organisations is None else organisations,
+            roster=Roster() if roster is None else roster,
+            chain=chain,
+        )
+        return run_checks(context, self.grid_checks)
 
 
 def load_registry(
@@ -104,6 +158,54 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
 
     calendar, calendar_plugin = _calendar(pm)
 
+    party_chains: dict[str, PartyChain] = {}
+    for plugin, chain in _items(pm, "register_party_chains", PartyChain):
+        if chain.key in party_chains:
+            raise DuplicateRegistration(
+                "party chain",
+                chain.key,
+                party_chains[chain.key].plugin or "",
+                plugin,
+                "register_party_chains",
+            )
+        party_chains[chain.key] = attrs.evolve(chain, plugin=plugin)
+
+    grid_schemes: dict[str, GridScheme] = {}
+    for plugin, scheme in _items(pm, "register_grid_schemes", GridScheme):
+        if scheme.key in grid_schemes:
+            raise DuplicateRegistration(
+                "grid scheme",
+                scheme.key,
+                grid_schemes[scheme.key].plugin or "",
+                plugin,
+                "register_grid_schemes",
+            )
+        if scheme.party_chain is not None and scheme.party_chain not in party_chains:
+            raise PluginError(
+                plugin,
+                "register_grid_schemes",
+                f"grid scheme {scheme.key!r} names party chain {scheme.party_chain!r}, which no "
+                f"plugin provides (installed: {', '.join(sorted(party_chains)) or 'none'})",
+                f"网格方案 {scheme.key!r} 引用的党组织链条 {scheme.party_chain!r} 未安装",
+            )
+        grid_schemes[scheme.key] = attrs.evolve(scheme, plugin=plugin)
+
+    grid_checks: dict[str, GridCheck] = {}
+    for plugin, check in _items(pm, "register_grid_checks", GridCheck):
+        if check.name in grid_checks:
+            raise DuplicateRegistration(
+                "grid check",
+                check.name,
+                grid_checks[check.name].plugin or "",
+                plugin,
+                "register_grid_checks",
+            )
+        if not callable(check.check):
+            raise PluginError(
+                plugin, "register_grid_checks", f"grid check {check.name!r}: check is not callable"
+            )
+        grid_checks[check.name] = attrs.evolve(check, plugin=plugin)
+
     converter = make_converter()
     for _plugin, _result in _calls(pm, "prepare_converter", converter=converter):
         pass
@@ -128,6 +230,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         calendar_plugin=calendar_plugin,
         converter=converter,
         compiled=MappingProxyType(compiled),
+        grid_schemes=MappingProxyType(grid_schemes),
+        party_chains=MappingProxyType(party_chains),
+        grid_checks=tuple(grid_checks.values()),
     )
 
 

@@ -563,3 +563,26 @@ def test_random_moves_keep_roll_ups_right(
     assert {u.id: tree.households(u.id) for u in tree} == {
         u.id: fresh.households(u.id) for u in fresh
     }
+
+
+def test_sum_up_adds_each_units_own_value_to_everything_below() -> None:
+    """Workers appointed at a community and at its grids add up; unnamed units count 0."""
+    tree = UnitTree(
+        [
+            Unit(id="d", kind=UnitKind.DISTRICT, name_zh="区", parent=None),
+            Unit(id="c", kind=UnitKind.COMMUNITY, name_zh="社区", parent="d"),
+            Unit(id="g1", kind=UnitKind.GRID, name_zh="一网格", parent="c"),
+            Unit(id="g2", kind=UnitKind.GRID, name_zh="二网格", parent="c"),
+        ]
+    )
+    totals = tree.sum_up({"c": 2, "g1": 3, "g2": 1})
+    assert totals == {"d": 6, "c": 6, "g1": 3, "g2": 1}
+    tree.move("g2", "d")
+    assert tree.sum_up({"c": 2, "g1": 3, "g2": 1}) == {"d": 6, "c": 5, "g1": 3, "g2": 1}
+
+
+def test_sum_up_refuses_an_id_outside_the_tree() -> None:
+    """A figure for an unknown unit is an error, not silently dropped."""
+    tree = UnitTree([Unit(id="d", kind=UnitKind.DISTRICT, name_zh="区", parent=None)])
+    with pytest.raises(UnknownUnit):
+        tree.sum_up({"x": 1})

@@ -15,7 +15,7 @@ round); it only requires one root, known parents and no cycles.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
@@ -49,6 +49,8 @@ class UnitKind(enum.StrEnum):
     """A generic grid, for schemes without Chengdu's 3+1 split (Hefei's 一小区一网格)."""
     BUILDING = "building"
     UNIT = "unit"
+    HOUSEHOLD_GROUP = "household_group"
+    """About ten linked households under one household leader (联户, Guizhou's 十联户, G4)."""
     HOUSEHOLD = "household"
 
     @property
@@ -78,6 +80,7 @@ _LABELS: dict[UnitKind, tuple[str, str]] = {
     UnitKind.GRID: ("网格", "grid"),
     UnitKind.BUILDING: ("楼栋", "building"),
     UnitKind.UNIT: ("单元", "unit"),
+    UnitKind.HOUSEHOLD_GROUP: ("联户", "linked households"),
     UnitKind.HOUSEHOLD: ("户", "household"),
 }
 
@@ -417,6 +420,33 @@ class UnitTree:
         """Return the unit's residents: its own figure, else the sum over its children."""
         return self._rolled_up(unit_id, 1)
 
+    def sum_up(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Roll any per-unit figure up the tree: each unit gets its own value plus all below.
+
+        ``values`` maps unit ids to figures (community workers appointed to each unit,
+        organisations serving it, childcare places …); units it does not name count 0. The
+        result has an entry for every unit of the tree. Unlike :meth:`households`, a unit's own
+        value is added to its children's, not put in their place. An id not in the tree raises
+        :class:`UnknownUnit` before anything is summed.
+        """
+        for unit_id in values:
+            if unit_id not in self._units:
+                raise UnknownUnit(unit_id)
+        totals: dict[str, float] = dict.fromkeys(self._units, 0)
+        totals.update(values)
+        parent_of = self._parent
+        for unit_id in self._bottom_up():
+            parent = parent_of[unit_id]
+            if parent is not None:
+                totals[parent] += totals[unit_id]
+        return totals
+
+    def _bottom_up(self) -> Iterable[str]:
+        """Every unit id, each before its parent."""
+        if self._ordered:
+            return reversed(self._units)
+        return reversed(self._subtree_ids(self._root))
+
     def _rolled_up(self, unit_id: str, which: int) -> int:
         """Read roll-up ``which`` (0 households, 1 residents), computing both if stale."""
         households, residents = self._households, self._residents
@@ -440,8 +470,7 @@ class UnitTree:
         if self._ordered:
             units = reversed(self._units.values())
         else:
-            by_id = self._units
-            units = [by_id[i] for i in reversed(self._subtree_ids(self._root))]
+            units = map(self._units.__getitem__, self._bottom_up())
         households: dict[str, int] = {}
         residents: dict[str, int] = {}
         get_h = households.get

@@ -104,6 +104,7 @@ def test_every_kind_has_a_chinese_and_an_english_label() -> None:
         "grid": "网格",
         "building": "楼栋",
         "unit": "单元",
+        "household_group": "联户",
         "household": "户",
     }
     assert K.MICRO_GRID.label_en == "micro grid"

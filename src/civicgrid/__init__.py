@@ -11,11 +11,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from civicgrid.domain.cross_appointments import (
+        COMPOUND_KINDS,
+        CompoundBodies,
+        CrossAppointment,
+        CrossAppointmentReport,
+        CrossBody,
+        cross_appointment_check,
+        cross_appointment_report,
+    )
     from civicgrid.domain.findings import (
         Finding,
         Severity,
         count_by_severity,
         worst,
+    )
+    from civicgrid.domain.grid_changes import (
+        BeforeHistory,
+        ChangeKind,
+        ChangeOutOfOrder,
+        GridChange,
+        UnitNotPresent,
     )
     from civicgrid.domain.organisations import (
         Organisation,
@@ -38,6 +54,18 @@ if TYPE_CHECKING:
         Sex,
         mask_text,
     )
+    from civicgrid.domain.powers import (
+        BUILTIN_CATALOGUE,
+        Catalogue,
+        ListEntry,
+        ListKind,
+        UnknownListEntry,
+        check_all_lists,
+        check_lists,
+    )
+    from civicgrid.domain.regridding import (
+        GridHistory,
+    )
     from civicgrid.domain.schemes import (
         ChainLevel,
         GridCheck,
@@ -47,6 +75,12 @@ if TYPE_CHECKING:
         PartyChain,
         SizeLimit,
         run_checks,
+    )
+    from civicgrid.domain.selection import (
+        THREE_PRIORITIES,
+        Priority,
+        RankedCandidate,
+        rank_candidates,
     )
     from civicgrid.domain.time import (
         DEFAULT_TZ,
@@ -108,6 +142,10 @@ if TYPE_CHECKING:
     from civicgrid.workflows.actor import (
         SYSTEM_ACTOR,
         Actor,
+    )
+    from civicgrid.workflows.authority import (
+        actor_for,
+        seats_counted,
     )
     from civicgrid.workflows.calendar import (
         CalendarBase,
@@ -172,10 +210,22 @@ if TYPE_CHECKING:
 __version__ = "0.1.0.dev0"
 
 _EXPORTS: dict[str, str] = {
+    "COMPOUND_KINDS": "civicgrid.domain.cross_appointments",
+    "CompoundBodies": "civicgrid.domain.cross_appointments",
+    "CrossAppointment": "civicgrid.domain.cross_appointments",
+    "CrossAppointmentReport": "civicgrid.domain.cross_appointments",
+    "CrossBody": "civicgrid.domain.cross_appointments",
+    "cross_appointment_check": "civicgrid.domain.cross_appointments",
+    "cross_appointment_report": "civicgrid.domain.cross_appointments",
     "Finding": "civicgrid.domain.findings",
     "Severity": "civicgrid.domain.findings",
     "count_by_severity": "civicgrid.domain.findings",
     "worst": "civicgrid.domain.findings",
+    "BeforeHistory": "civicgrid.domain.grid_changes",
+    "ChangeKind": "civicgrid.domain.grid_changes",
+    "ChangeOutOfOrder": "civicgrid.domain.grid_changes",
+    "GridChange": "civicgrid.domain.grid_changes",
+    "UnitNotPresent": "civicgrid.domain.grid_changes",
     "OrgKind": "civicgrid.domain.organisations",
     "Organisation": "civicgrid.domain.organisations",
     "Organisations": "civicgrid.domain.organisations",
@@ -191,6 +241,14 @@ _EXPORTS: dict[str, str] = {
     "PhoneNumber": "civicgrid.domain.personal",
     "Sex": "civicgrid.domain.personal",
     "mask_text": "civicgrid.domain.personal",
+    "BUILTIN_CATALOGUE": "civicgrid.domain.powers",
+    "Catalogue": "civicgrid.domain.powers",
+    "ListEntry": "civicgrid.domain.powers",
+    "ListKind": "civicgrid.domain.powers",
+    "UnknownListEntry": "civicgrid.domain.powers",
+    "check_all_lists": "civicgrid.domain.powers",
+    "check_lists": "civicgrid.domain.powers",
+    "GridHistory": "civicgrid.domain.regridding",
     "ChainLevel": "civicgrid.domain.schemes",
     "GridCheck": "civicgrid.domain.schemes",
     "GridContext": "civicgrid.domain.schemes",
@@ -199,6 +257,10 @@ _EXPORTS: dict[str, str] = {
     "PartyChain": "civicgrid.domain.schemes",
     "SizeLimit": "civicgrid.domain.schemes",
     "run_checks": "civicgrid.domain.schemes",
+    "Priority": "civicgrid.domain.selection",
+    "RankedCandidate": "civicgrid.domain.selection",
+    "THREE_PRIORITIES": "civicgrid.domain.selection",
+    "rank_candidates": "civicgrid.domain.selection",
     "DEFAULT_TZ": "civicgrid.domain.time",
     "get_timezone": "civicgrid.domain.time",
     "TreeChangeRefused": "civicgrid.domain.units",
@@ -244,6 +306,8 @@ _EXPORTS: dict[str, str] = {
     "structure": "civicgrid.serialization",
     "Actor": "civicgrid.workflows.actor",
     "SYSTEM_ACTOR": "civicgrid.workflows.actor",
+    "actor_for": "civicgrid.workflows.authority",
+    "seats_counted": "civicgrid.workflows.authority",
     "CalendarBase": "civicgrid.workflows.calendar",
     "HolidayCalendar": "civicgrid.workflows.calendar",
     "HolidayNotice": "civicgrid.workflows.calendar",
@@ -286,23 +350,34 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "BUILTIN_CATALOGUE",
     "BUILTIN_PLUGINS",
+    "COMPOUND_KINDS",
     "DEFAULT_TZ",
     "KEEP",
     "SYSTEM_ACTOR",
     "SYSTEM_ROLE",
+    "THREE_PRIORITIES",
     "Actor",
     "Appointment",
+    "BeforeHistory",
     "BreachAction",
     "CalendarBase",
     "CalendarError",
     "CalendarRangeError",
     "Case",
+    "Catalogue",
     "ChainLevel",
+    "ChangeKind",
+    "ChangeOutOfOrder",
     "CivicGridError",
     "Clock",
     "ClockError",
     "CompiledMethod",
+    "CompoundBodies",
+    "CrossAppointment",
+    "CrossAppointmentReport",
+    "CrossBody",
     "Deadline",
     "DeadlineState",
     "DeadlineStatus",
@@ -312,8 +387,10 @@ __all__ = [
     "EventKind",
     "Finding",
     "FixedClock",
+    "GridChange",
     "GridCheck",
     "GridContext",
+    "GridHistory",
     "GridScheme",
     "Guard",
     "GuardCheck",
@@ -328,6 +405,8 @@ __all__ = [
     "InvalidPersonalData",
     "LadderExhausted",
     "Level",
+    "ListEntry",
+    "ListKind",
     "ManualClock",
     "Measure",
     "Method",
@@ -345,7 +424,9 @@ __all__ = [
     "PersonName",
     "PhoneNumber",
     "PluginError",
+    "Priority",
     "Problem",
+    "RankedCandidate",
     "Refusal",
     "Registry",
     "ReplayError",
@@ -364,8 +445,10 @@ __all__ = [
     "TriggerNotAllowed",
     "Unit",
     "UnitKind",
+    "UnitNotPresent",
     "UnitTree",
     "UnknownGuard",
+    "UnknownListEntry",
     "UnknownMethod",
     "UnknownOrganisation",
     "UnknownPerson",
@@ -375,10 +458,15 @@ __all__ = [
     "WeekendCalendar",
     "WorkCalendar",
     "WorkflowError",
+    "actor_for",
     "add_working_time",
     "build_registry",
+    "check_all_lists",
+    "check_lists",
     "compile_method",
     "count_by_severity",
+    "cross_appointment_check",
+    "cross_appointment_report",
     "get_timezone",
     "hookimpl",
     "hookspec",
@@ -392,7 +480,9 @@ __all__ = [
     "method_from_data",
     "method_to_data",
     "plugin_manager",
+    "rank_candidates",
     "run_checks",
+    "seats_counted",
     "structure",
     "validate_method",
     "working_time_between",

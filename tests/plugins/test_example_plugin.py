@@ -214,7 +214,7 @@ def test_a_city_blocks_the_discovered_example_by_name(
     registry = build_registry(plugin_manager(blocked=["city_operations"]))
     assert "city_operations" not in registry.methods
     assert GUARD not in registry.guards
-    assert set(registry.methods) == {"six_self", "five_steps"}
+    assert set(registry.methods) == {"six_self", "five_steps", "owners_committee_vetting"}
 
 
 def test_blocking_by_name_also_wins_over_an_explicit_registration(plugin: ModuleType) -> None:

@@ -312,7 +312,12 @@ def test_the_registry_reflects_the_contract_method_and_guard(
     assert contract_registry.method("contract") is CONTRACT_METHOD
     assert contract_registry.method_plugins["contract"] == "contract"
     assert contract_registry.guard_plugins["contract.has_ticket"] == "contract"
-    assert set(contract_registry.methods) == {"contract", "six_self", "five_steps"}
+    assert set(contract_registry.methods) == {
+        "contract",
+        "six_self",
+        "five_steps",
+        "owners_committee_vetting",
+    }
 
 
 def test_the_contract_calendar_is_chosen(

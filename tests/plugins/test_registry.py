@@ -45,7 +45,11 @@ BUILTIN_NAMES = (
     "civicgrid.guards",
     "civicgrid.six_self",
     "civicgrid.five_steps",
+    "civicgrid.owners_committee_vetting",
 )
+
+BUILTIN_METHODS = {"six_self", "five_steps", "owners_committee_vetting"}
+"""The keys of the methods the built-in plugins register."""
 
 
 # --------------------------------------------------------------------------- test plugins
@@ -231,7 +235,7 @@ def good_registry() -> Registry:
 def assert_good_registry_still_builds() -> None:
     """No global state survives a failed build: the good registry builds as before."""
     registry = good_registry()
-    assert set(registry.methods) == {"six_self", "five_steps", "city_method"}
+    assert set(registry.methods) == {*BUILTIN_METHODS, "city_method"}
     assert registry.plugins == (*BUILTIN_NAMES, "city")
 
 
@@ -249,11 +253,14 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
     assert dict(registry.method_plugins) == {
         "six_self": "civicgrid.six_self",
         "five_steps": "civicgrid.five_steps",
+        "owners_committee_vetting": "civicgrid.owners_committee_vetting",
     }
     assert dict(registry.guard_plugins) == {
         "feedback_given": "civicgrid.guards",
         "majority_in_favour": "civicgrid.six_self",
         "agreement_recorded": "civicgrid.five_steps",
+        "candidates_submitted": "civicgrid.owners_committee_vetting",
+        "vetting_decision_recorded": "civicgrid.owners_committee_vetting",
     }
     assert registry.calendar_plugin == "civicgrid.calendars"
     assert isinstance(registry.calendar, WeekendCalendar)
@@ -263,7 +270,11 @@ def test_builtins_are_ordinary_hook_implementations() -> None:
     """The manager holds the built-ins' hooks like any plugin's, with the calendar trylast."""
     pm = isolated_plugin_manager(builtins=True)
     methods = {impl.plugin_name for impl in pm.hook.register_methods.get_hookimpls()}
-    assert methods == {"civicgrid.six_self", "civicgrid.five_steps"}
+    assert methods == {
+        "civicgrid.six_self",
+        "civicgrid.five_steps",
+        "civicgrid.owners_committee_vetting",
+    }
     (calendar,) = pm.hook.work_calendar.get_hookimpls()
     assert calendar.plugin_name == "civicgrid.calendars"
     assert calendar.trylast
@@ -281,7 +292,7 @@ def test_no_builtins_means_no_methods_and_the_default_calendar() -> None:
 def test_blocking_a_builtin_by_name_removes_its_method_and_guard() -> None:
     """``blocked=["civicgrid.six_self"]`` drops Six Self and its vote guard, nothing else."""
     registry = load_registry(entry_points=False, blocked=["civicgrid.six_self"])
-    assert set(registry.methods) == {"five_steps"}
+    assert set(registry.methods) == BUILTIN_METHODS - {"six_self"}
     assert "majority_in_favour" not in registry.guards
     assert "feedback_given" in registry.guards
 
@@ -289,7 +300,7 @@ def test_blocking_a_builtin_by_name_removes_its_method_and_guard() -> None:
 def test_a_blocked_builtin_is_not_listed_among_the_registry_plugins() -> None:
     """Registry.plugins names the plugins that were registered, so not a blocked one."""
     registry = load_registry(entry_points=False, blocked=["civicgrid.six_self"])
-    assert registry.plugins == ("civicgrid.calendars", "civicgrid.guards", "civicgrid.five_steps")
+    assert registry.plugins == tuple(n for n in BUILTIN_NAMES if n != "civicgrid.six_self")
 
 
 def test_a_city_replaces_a_blocked_builtin_with_its_own_copy() -> None:
@@ -329,9 +340,9 @@ def test_unknown_method_lists_the_installed_keys(registry: Registry) -> None:
         registry.method("nope")
     assert isinstance(unknown.value, LookupError)
     assert unknown.value.key == "nope"
-    assert unknown.value.known == ("five_steps", "six_self")
-    assert "installed: five_steps, six_self" in str(unknown.value)
-    assert "已安装：five_steps、six_self" in str(unknown.value)
+    assert unknown.value.known == ("five_steps", "owners_committee_vetting", "six_self")
+    assert "installed: five_steps, owners_committee_vetting, six_self" in str(unknown.value)
+    assert "已安装：five_steps、owners_committee_vetting、six_self" in str(unknown.value)
 
 
 def test_the_registry_mappings_are_read_only(registry: Registry) -> None:
@@ -647,7 +658,7 @@ def test_an_entry_point_that_fails_to_import_is_named() -> None:
 def test_a_blocked_entry_point_is_never_imported() -> None:
     """Blocking the broken entry point by name lets discovery go on without importing it."""
     registry = load_registry(blocked=["broken_city"])
-    assert set(registry.methods) >= {"six_self", "five_steps"}
+    assert set(registry.methods) >= BUILTIN_METHODS
     assert "civicgrid_broken_city_plugin" not in sys.modules
 
 
@@ -655,4 +666,4 @@ def test_a_blocked_entry_point_is_never_imported() -> None:
 def test_an_isolated_manager_ignores_installed_entry_points() -> None:
     """Without discovery the broken distribution is not even looked at."""
     registry = build_registry(isolated_plugin_manager(builtins=True))
-    assert set(registry.methods) == {"six_self", "five_steps"}
+    assert set(registry.methods) == BUILTIN_METHODS

@@ -344,6 +344,6 @@ def test_the_report_deadline_counts_two_working_days(
 
 
 def test_both_methods_run_side_by_side_in_one_engine(engine: Engine) -> None:
-    """One engine runs both built-in methods on one kernel."""
-    assert set(engine.methods) == {"six_self", "five_steps"}
+    """One engine runs both deliberation methods on one kernel, beside the other built-ins."""
+    assert {"six_self", "five_steps"} <= set(engine.methods)
     assert engine.compiled("six_self").method is engine.methods["six_self"]

@@ -30,6 +30,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("civicgrid.guards", "civicgrid.plugins.builtin.guards"),
     ("civicgrid.six_self", "civicgrid.plugins.builtin.six_self"),
     ("civicgrid.five_steps", "civicgrid.plugins.builtin.five_steps"),
+    ("civicgrid.owners_committee_vetting", "civicgrid.plugins.builtin.owners_committee_vetting"),
 )
 """(plugin name, module) of the library's own plugins, registered like any other."""
 

@@ -54,6 +54,7 @@ class Seat(enum.StrEnum):
     RED_STEWARD = "red_steward"
     COMMUNITY_WORKER = "community_worker"
     POLICE_OFFICER = "police_officer"
+    PARTNER_UNIT_CONTACT = "partner_unit_contact"
     DELIBERATOR = "deliberator"
     COMMUNITY_PLANNER = "community_planner"
     VOLUNTEER = "volunteer"
@@ -87,6 +88,7 @@ _SEAT_LABELS: dict[Seat, tuple[str, str]] = {
     Seat.RED_STEWARD: ("红色小管家", "red steward"),
     Seat.COMMUNITY_WORKER: ("社区工作者", "community worker"),
     Seat.POLICE_OFFICER: ("社区民警", "community police officer"),
+    Seat.PARTNER_UNIT_CONTACT: ("共驻共建单位联系人", "partner-unit contact"),
     Seat.DELIBERATOR: ("议事员", "deliberator"),
     Seat.COMMUNITY_PLANNER: ("社区规划师", "community planner"),
     Seat.VOLUNTEER: ("志愿者", "volunteer"),

@@ -1,7 +1,8 @@
 """The ``civicgrid`` command: parses arguments, calls the library, prints.
 
 Exit status: 0 on success, 1 when the library reports an error, 2 for bad usage or an
-unknown key (a method that is not installed).
+unknown key (a method or grid scheme that is not installed). ``grid check`` exits 1 when a
+finding is at error severity, and 2 when its file cannot be read or is invalid.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ import json
 import os
 import sys
 import unicodedata
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from typing import Any, TextIO
 
 from dateutil.relativedelta import relativedelta
 
+from civicgrid.domain.findings import Finding, Severity, count_by_severity, worst
 from civicgrid.domain.time import DEFAULT_TZ
-from civicgrid.errors import CivicGridError, UnknownMethod
+from civicgrid.errors import CivicGridError, InvalidData, UnknownMethod, UnknownScheme
+from civicgrid.interchange.documents import load_district
+from civicgrid.plugins.manager import PluginSpec
 from civicgrid.plugins.registry import Registry, load_registry
 from civicgrid.serialization import relativedelta_to_mapping
 from civicgrid.workflows.actor import Actor
@@ -35,9 +39,22 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 
+DEFAULT_GRID_SCHEME = "chengdu_3plus1"
+"""The scheme ``grid check`` uses when neither ``--scheme`` nor the document names one."""
 
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    plugins: Iterable[PluginSpec] = (),
+) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
+
+    ``plugins`` are registered after the discovered ones, as with
+    :func:`~civicgrid.plugins.registry.load_registry`: for tests and for applications that
+    embed the command with their own plugins.
+    """
     out = stdout or sys.stdout
     parser = _parser()
     args = parser.parse_args(argv)
@@ -45,7 +62,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         parser.print_help(out)
         return EXIT_USAGE
     try:
-        registry = load_registry(blocked=args.block)
+        registry = load_registry(blocked=args.block, plugins=plugins)
         return int(args.handler(args, registry, out))
     except BrokenPipeError:
         # The reader went away (`civicgrid methods --json | head`): stop quietly, as
@@ -90,7 +107,48 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="list the methods, then run Six Self once on a sample topic"
     )
     demo.set_defaults(handler=_demo)
+
+    grid = commands.add_parser("grid", help="check a district's grids (网格) against a scheme")
+    grid.set_defaults(handler=lambda _a, _r, out: _usage(grid, out))
+    grid_actions = grid.add_subparsers(dest="action")
+    check = grid_actions.add_parser(
+        "check",
+        help="check a unit table or district document against a grid scheme",
+        description="Check a district against a grid scheme and print the findings. Exit "
+        "status: 0 when no finding is an error, 1 when one is, 2 when FILE cannot be read or "
+        "is invalid, or the scheme is not installed.",
+    )
+    check.add_argument(
+        "file",
+        metavar="FILE",
+        help="a unit table (.csv) or a district document (.json); the suffix decides which",
+    )
+    check.add_argument(
+        "--scheme",
+        metavar="KEY",
+        help=f"the grid scheme; default: the document's scheme, else {DEFAULT_GRID_SCHEME}",
+    )
+    check.add_argument("--json", action="store_true", help="print the findings as a JSON list")
+    check.add_argument(
+        "--on",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the date terms and appointments are read on (default: today in Asia/Shanghai)",
+    )
+    check.set_defaults(handler=_grid_check)
     return parser
+
+
+def _usage(parser: argparse.ArgumentParser, out: TextIO) -> int:
+    parser.print_help(out)
+    return EXIT_USAGE
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 # --------------------------------------------------------------------------- methods
@@ -251,6 +309,72 @@ def _print_event(
         f"  {at:%Y-%m-%d %H:%M}  {trigger:<10} by {actor:<18} → "
         f"{target.label_zh} {target.label_en}\n"
     )
+
+
+# --------------------------------------------------------------------------- grid check
+
+
+def _grid_check(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
+    try:
+        district = load_district(args.file)
+        scheme = registry.grid_scheme(args.scheme or district.scheme or DEFAULT_GRID_SCHEME)
+    except (InvalidData, UnknownScheme) as exc:
+        print(f"civicgrid: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"civicgrid: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    on = args.on or datetime.now(DEFAULT_TZ).date()
+    findings = registry.check_grid(
+        district.tree,
+        scheme.key,
+        organisations=district.organisations,
+        roster=district.roster,
+        on=on,
+    )
+    if args.json:
+        data = registry.converter.unstructure(list(findings), list[Finding])
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(
+            f"网格检查 grid check: {args.file} "
+            f"({len(district.tree)} units 个单元, on {on.isoformat()})\n"
+            f"方案 scheme: {scheme.key}\n  {scheme.label_zh}\n  {scheme.label_en}\n\n"
+        )
+        for finding in findings:
+            _print_finding(finding, out)
+        out.write(_summary(findings) + "\n")
+    return EXIT_ERROR if worst(findings) is Severity.ERROR else EXIT_OK
+
+
+def _print_finding(finding: Finding, out: TextIO) -> None:
+    parts = [f"{finding.severity.value} {finding.severity.label_zh}", finding.rule]
+    if finding.unit is not None:
+        parts.append(f"unit {finding.unit}")
+    if finding.subject is not None:
+        parts.append(f"subject {finding.subject}")
+    if finding.value is not None:
+        parts.append(f"value {_figure(finding.value)}")
+    if finding.limit is not None:
+        parts.append(f"limit {_figure(finding.limit)}")
+    out.write("  ".join(parts) + "\n")
+    out.write(f"    {finding.message_zh}\n    {finding.message_en}\n")
+
+
+def _figure(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+
+
+def _summary(findings: Sequence[Finding]) -> str:
+    if not findings:
+        return "no findings 未发现问题"
+    counts = count_by_severity(findings)
+    per = ", ".join(
+        f"{counts[s]} {s.value} {s.label_zh}" for s in sorted(Severity, key=lambda s: -s.rank)
+    )
+    noun = "finding" if len(findings) == 1 else "findings"
+    return f"{len(findings)} {noun} 项发现: {per}"
 
 
 # --------------------------------------------------------------------------- tables

@@ -12,12 +12,23 @@ Conventions:
   naive one is refused; TOML's native offset datetimes are accepted as they are.
 - ``date`` is ``YYYY-MM-DD``; TOML's native dates are accepted.
 - ``relativedelta`` is a table of its relative fields (``{hours = 5}``, ``{months = 1}``).
-- tuples and frozensets are lists.
+- tuples and frozensets are lists; a frozenset is written sorted, so output is stable JSON.
+- string enums (``UnitKind``, ``OrgKind``, ``Seat`` …) are their value; an unknown value is
+  refused with the values allowed.
+- personal data (:class:`~civicgrid.domain.personal.PersonName`, ``PhoneNumber``,
+  ``IdNumber``) is read from its raw text through ``parse``, and written in its *masked* form
+  (``张*``, ``138****5678``, ``110***********1234``) unless the converter was made with
+  ``make_converter(reveal_personal=True)``. A masked value read back in is refused (it is not
+  a real value), so a masked export can never be re-imported as if it were data. Only the
+  converter masks: ``attrs.asdict``, ``attrs.astuple``, ``pickle`` and ``copy`` bypass it and
+  carry the raw value, so never use them to export people.
 """
 
 from __future__ import annotations
 
+import enum
 import json
+import typing
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -26,6 +37,7 @@ import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from dateutil.relativedelta import relativedelta
 
+from civicgrid.domain.personal import IdNumber, InvalidPersonalData, PersonName, PhoneNumber
 from civicgrid.domain.time import require_aware
 from civicgrid.errors import InvalidData, Problem
 
@@ -128,10 +140,74 @@ def _structure_float(value: Any, _type: Any) -> float:
     return float(value)
 
 
-def make_converter() -> cattrs.Converter:
-    """Return a new converter with the library's policy; plugins extend it, never a global."""
+def _structure_str_enum(value: Any, cls: type[enum.StrEnum]) -> enum.StrEnum:
+    known = [member.value for member in cls]
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, one of: {', '.join(known)}")
+    if value not in known:
+        raise ValueError(f"unknown value {value!r}; known: {', '.join(known)}")
+    return cls(value)
+
+
+def _enum_value(value: enum.StrEnum) -> str:
+    return value.value
+
+
+def _is_frozenset(cls: Any) -> bool:
+    return cls is frozenset or typing.get_origin(cls) is frozenset
+
+
+def _sorted_list(value: frozenset[Any]) -> list[Any]:
+    return sorted(value)
+
+
+_MASK = "*"
+_PERSONAL_FIELDS: dict[type[PersonName | PhoneNumber | IdNumber], tuple[str, str]] = {
+    PersonName: ("name", "姓名"),
+    PhoneNumber: ("phone", "电话号码"),
+    IdNumber: ("id_number", "身份证号码"),
+}
+
+
+def _structure_personal(
+    value: Any, cls: type[PersonName | PhoneNumber | IdNumber]
+) -> PersonName | PhoneNumber | IdNumber:
+    """Read personal data from its raw text; refuse a masked value with a clear error."""
+    if isinstance(value, str) and _MASK in value:
+        field, field_zh = _PERSONAL_FIELDS[cls]
+        raise InvalidPersonalData(
+            field,
+            "masked",
+            "is masked (it contains *), not a real value: a masked export cannot be read back "
+            "as data; export with make_converter(reveal_personal=True) where the raw value is "
+            "needed and allowed",
+            f"是脱敏后的值（含 *），不是真实的{field_zh}：脱敏导出的数据不能再导入；"
+            "确需原始值时请用 make_converter(reveal_personal=True) 导出",
+        )
+    return cls.parse(value)
+
+
+def _masked(value: PersonName | PhoneNumber | IdNumber) -> str:
+    return value.masked
+
+
+def _revealed(value: PersonName | PhoneNumber | IdNumber) -> str:
+    return value.reveal()  # the one deliberate disclosure: make_converter(reveal_personal=True)
+
+
+def make_converter(*, reveal_personal: bool = False) -> cattrs.Converter:
+    """Return a new converter with the library's policy; plugins extend it, never a global.
+
+    Personal data is written masked (``138****5678``); ``reveal_personal=True`` writes the raw
+    value instead, for an export that must carry it (a transfer between systems that are both
+    allowed to hold it). Ask for it by name, where the need can be reviewed.
+    """
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(str, _structure_str)
+    # A StrEnum is a str: without its own hook the str hook above would take it.
+    converter.register_structure_hook(enum.StrEnum, _structure_str_enum)
+    converter.register_unstructure_hook(enum.StrEnum, _enum_value)
+    converter.register_unstructure_hook_func(_is_frozenset, _sorted_list)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(bool, _structure_bool)
     converter.register_structure_hook_func(lambda t: t == tuple[str, ...], _structure_keys)
@@ -144,6 +220,9 @@ def make_converter() -> cattrs.Converter:
         relativedelta, lambda value, _t: relativedelta_from_mapping(value)
     )
     converter.register_unstructure_hook(relativedelta, relativedelta_to_mapping)
+    for personal in (PersonName, PhoneNumber, IdNumber):
+        converter.register_structure_hook(personal, _structure_personal)
+        converter.register_unstructure_hook(personal, _revealed if reveal_personal else _masked)
     _configure_entities(converter)
     return converter
 
@@ -204,4 +283,6 @@ def _describe(exc: BaseException, _type: Any = None) -> str:
         return "missing"
     if isinstance(exc, ForbiddenExtraKeysError):
         return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, InvalidPersonalData):
+        return exc.message_en.removeprefix(f"{exc.field}: ")  # the path names the field
     return str(exc) or type(exc).__name__

@@ -15,7 +15,7 @@ from civicgrid.domain.command import (
     CommandPost,
     CommandSystem,
     LevelSummary,
-    UnknownPost,
+    UnknownCommandPost,
     contact_board,
 )
 from civicgrid.domain.findings import Severity
@@ -140,7 +140,7 @@ def test_an_unknown_post_id_raises_a_lookup_error_in_both_languages() -> None:
     """post() names the id; the error is a LookupError and a CivicGridError."""
     system = CommandSystem(full_posts())
     assert system.post("sp").serves == ("cp2",)
-    with pytest.raises(UnknownPost) as missing:
+    with pytest.raises(UnknownCommandPost) as missing:
         system.post("nope")
     assert isinstance(missing.value, LookupError)
     assert isinstance(missing.value, CivicGridError)

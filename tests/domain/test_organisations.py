@@ -116,3 +116,11 @@ def test_an_unknown_organisation_is_a_lookup_error_naming_it() -> None:
     assert isinstance(unknown.value, LookupError)
     assert isinstance(unknown.value, CivicGridError)
     assert unknown.value.org_id == "x"
+
+
+def test_organisations_per_unit_count_active_ones_of_the_kinds_asked() -> None:
+    """count_by_unit feeds the organisations roll-up; dates and kinds filter it."""
+    chain = yuanding_chain()
+    assert chain.count_by_unit() == {"community": 2, "compound": 2, "micro-grid": 1, "household": 1}
+    assert chain.count_by_unit(on=date(2023, 1, 1), kinds=[OrgKind.OWNERS_COMMITTEE]) == {}
+    assert chain.count_by_unit(kinds=[OrgKind.PARTY_COMMITTEE]) == {"community": 1}

@@ -114,3 +114,31 @@ def test_a_roster_with_people_refuses_appointments_of_strangers() -> None:
     assert len(roster) == 0
     with pytest.raises(UnknownPerson):
         roster.person("x")
+
+
+def test_workers_per_unit_roll_up_the_tree() -> None:
+    """Community workers counted per unit and summed up the tree (the workers roll-up)."""
+    from civicgrid import Unit, UnitKind, UnitTree  # noqa: PLC0415 - only this test needs units
+
+    tree = UnitTree(
+        [
+            Unit(id="c", kind=UnitKind.COMMUNITY, name_zh="社区", parent=None),
+            Unit(id="g1", kind=UnitKind.GRID, name_zh="一网格", parent="c"),
+            Unit(id="g2", kind=UnitKind.GRID, name_zh="二网格", parent="c"),
+        ]
+    )
+    worker = Seat.COMMUNITY_WORKER
+    roster = Roster(
+        appointments=[
+            Appointment(person="a", role=worker, unit="g1", start=date(2026, 1, 1)),
+            Appointment(person="b", role=worker, unit="g1", start=date(2026, 1, 1)),
+            Appointment(
+                person="c", role=worker, unit="g2", start=date(2026, 1, 1), end=date(2026, 6, 1)
+            ),
+            Appointment(person="d", role=Seat.VOLUNTEER, unit="g2", start=date(2026, 1, 1)),
+        ]
+    )
+    counts = roster.count_by_unit(on=date(2026, 11, 23), role=worker)
+    assert counts == {"g1": 2}
+    assert tree.sum_up(counts) == {"c": 2, "g1": 2, "g2": 0}
+    assert roster.count_by_unit(on=date(2026, 3, 1)) == {"g1": 2, "g2": 2}

@@ -45,6 +45,9 @@ BUILTIN_NAMES = (
     "civicgrid.guards",
     "civicgrid.six_self",
     "civicgrid.five_steps",
+    "civicgrid.grid_schemes",
+    "civicgrid.party_chains",
+    "civicgrid.grid_checks",
     "civicgrid.owners_committee_vetting",
 )
 

@@ -38,7 +38,7 @@ __all__ = [
     "CommandSystem",
     "Contact",
     "LevelSummary",
-    "UnknownPost",
+    "UnknownCommandPost",
     "contact_board",
 ]
 
@@ -105,7 +105,7 @@ _LEVELS: dict[CommandLevel, tuple[str, str, frozenset[UnitKind]]] = {
 _RANK = {level: rank for rank, level in enumerate(CommandLevel)}
 
 
-class UnknownPost(CivicGridError, LookupError):
+class UnknownCommandPost(CivicGridError, LookupError):
     """No command post with this id is in the system."""
 
     def __init__(self, post_id: str) -> None:
@@ -200,11 +200,11 @@ class CommandSystem:
         return len(self._posts)
 
     def post(self, post_id: str) -> CommandPost:
-        """Return the post with this id, or raise :class:`UnknownPost`."""
+        """Return the post with this id, or raise :class:`UnknownCommandPost`."""
         try:
             return self._posts[post_id]
         except KeyError:
-            raise UnknownPost(post_id) from None
+            raise UnknownCommandPost(post_id) from None
 
     def counts(self) -> dict[CommandLevel, int]:
         """Return how many posts each level has (every level a key, top first)."""

@@ -298,6 +298,21 @@ class Organisations:
             if org.kind in wanted and (on is None or org.active_on(on))
         )
 
+    def count_by_unit(
+        self, *, on: date | None = None, kinds: Iterable[OrgKind] | None = None
+    ) -> dict[str, int]:
+        """Count the organisations (active on ``on``, of ``kinds``) per unit they serve.
+
+        Feed it to :meth:`~civicgrid.domain.units.UnitTree.sum_up` to roll organisations up
+        the tree: ``tree.sum_up(orgs.count_by_unit(on=day))``.
+        """
+        counts: dict[str, int] = {}
+        for unit in self._by_unit:
+            found = len(self.serving(unit, on=on, kinds=kinds))
+            if found:
+                counts[unit] = found
+        return counts
+
     def units_served(self, *, on: date | None = None) -> frozenset[str]:
         """Return the ids of every unit some organisation (active on ``on``) serves."""
         return frozenset(

@@ -276,6 +276,21 @@ class Roster:
         """Return the person's appointments, only those held on ``on`` when given."""
         return tuple(a for a in self._by_person.get(person_id, ()) if on is None or a.held_on(on))
 
+    def count_by_unit(self, *, on: date, role: str | None = None) -> dict[str, int]:
+        """Count the appointments held on ``on`` per unit they serve (those with a unit).
+
+        Feed it to :meth:`~civicgrid.domain.units.UnitTree.sum_up` to roll workers up the tree:
+        ``tree.sum_up(roster.count_by_unit(on=day, role=Seat.COMMUNITY_WORKER))``.
+        """
+        counts: dict[str, int] = {}
+        for unit, appointments in self._by_unit.items():
+            held = sum(
+                1 for a in appointments if a.held_on(on) and (role is None or a.role == role)
+            )
+            if held:
+                counts[unit] = held
+        return counts
+
     def holders(
         self,
         *,

@@ -51,6 +51,11 @@ class Measure(enum.StrEnum):
         """户 or 人."""
         return "户" if self is Measure.HOUSEHOLDS else "人"
 
+    @property
+    def label_en(self) -> str:
+        """The English word: households or residents."""
+        return self.value
+
 
 def _frozen_mapping(
     value: Mapping[UnitKind, Iterable[UnitKind]],
@@ -142,7 +147,8 @@ class ChainLevel:
 
     ``units`` are the unit kinds an organisation of this level is bound to (a 微网格党支部 is a
     ``party_branch`` bound to a ``micro_grid``); ``parents`` the organisation kinds allowed
-    directly above (empty at the top). With ``required``, every unit of those kinds in the tree
+    directly above; empty means any parent is accepted (the top level, or a level whose
+    parent a city leaves open). With ``required``, every unit of those kinds in the tree
     must have one: a compound without its party organisation is a finding (G3).
     """
 

@@ -30,6 +30,9 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("civicgrid.guards", "civicgrid.plugins.builtin.guards"),
     ("civicgrid.six_self", "civicgrid.plugins.builtin.six_self"),
     ("civicgrid.five_steps", "civicgrid.plugins.builtin.five_steps"),
+    ("civicgrid.grid_schemes", "civicgrid.plugins.builtin.grid_schemes"),
+    ("civicgrid.party_chains", "civicgrid.plugins.builtin.party_chains"),
+    ("civicgrid.grid_checks", "civicgrid.plugins.builtin.grid_checks"),
     ("civicgrid.owners_committee_vetting", "civicgrid.plugins.builtin.owners_committee_vetting"),
 )
 """(plugin name, module) of the library's own plugins, registered like any other."""

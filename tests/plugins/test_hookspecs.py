@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import attrs
@@ -21,6 +21,8 @@ from civicgrid import (
     CalendarBase,
     Case,
     ChainLevel,
+    Channel,
+    Dispatch,
     Engine,
     Event,
     EventKind,
@@ -35,6 +37,7 @@ from civicgrid import (
     OrgKind,
     PartyChain,
     Registry,
+    Request,
     Severity,
     Unit,
     UnitKind,
@@ -44,6 +47,7 @@ from civicgrid import (
     make_converter,
     method_from_data,
 )
+from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.plugins import hookspecs
 from civicgrid.plugins.markers import PROJECT, hookimpl
 
@@ -99,14 +103,14 @@ def test_each_hook_is_fully_typed(name: str) -> None:
         assert parameter.annotation is not inspect.Parameter.empty, parameter.name
 
 
-def test_only_the_calendar_hook_is_firstresult() -> None:
-    """Registration hooks collect from every plugin; only work_calendar takes one answer."""
+def test_only_the_calendar_and_dispatch_hooks_are_firstresult() -> None:
+    """Registration hooks collect from every plugin; the calendar and dispatcher take one."""
     firstresult = {
         name
         for name, function in spec_functions().items()
         if getattr(function, SPEC_MARK)["firstresult"]
     }
-    assert firstresult == {"work_calendar"}
+    assert firstresult == {"work_calendar", "classify_request"}
 
 
 # --------------------------------------------------------------------------- the contract plugin
@@ -267,6 +271,14 @@ class ContractPlugin:
         ]
 
     @hookimpl
+    def classify_request(self, request: Request) -> Dispatch | None:
+        """Route every request mentioning 电梯 (lift) to the community; pass on the rest."""
+        self.calls.append("classify_request")
+        if "电梯" not in request.text:
+            return None
+        return Dispatch(category="lift", level="community", rule="contract: 电梯")
+
+    @hookimpl
     def prepare_converter(self, converter: cattrs.Converter) -> None:
         """Teach the registry's converter to read badges."""
         self.calls.append("prepare_converter")
@@ -300,8 +312,8 @@ def test_the_contract_plugin_implements_every_hook() -> None:
 def test_every_hook_is_called_exactly_once_per_build(
     contract: ContractPlugin, contract_registry: Registry
 ) -> None:
-    """Building a registry calls each hook of the plugin once, and never again afterwards."""
-    assert Counter(contract.calls) == Counter(hookspecs.__all__)
+    """Building a registry calls each registration hook once; classify_request waits for use."""
+    assert Counter(contract.calls) == Counter(set(hookspecs.__all__) - {"classify_request"})
     assert contract_registry.plugins[-1] == "contract"
 
 
@@ -377,3 +389,18 @@ def test_the_contract_scheme_chain_and_check_reach_a_grid_check(
     findings = contract_registry.check_grid(tree, "contract.scheme", on=date(2026, 11, 23))
     mine = [f for f in findings if f.rule == "contract.english_names"]
     assert [(f.unit, f.plugin) for f in mine] == [("b2", "contract")]
+
+
+def test_the_contract_dispatcher_answers_before_the_builtin_and_passes_on_none(
+    contract: ContractPlugin, contract_registry: Registry
+) -> None:
+    """classify_request asks the contract first; its None passes to the next dispatcher."""
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
+    lift = Request(id="r1", channel=Channel.HOTLINE_12345, text="3栋电梯坏了", submitted_at=at)
+    answer = contract_registry.classify_request(lift)
+    assert answer is not None
+    assert (answer.category, answer.level, answer.dispatcher) == ("lift", "community", "contract")
+    other = Request(id="r2", channel=Channel.HOTLINE_12345, text="路灯不亮", submitted_at=at)
+    passed = contract_registry.classify_request(other)
+    assert passed is None or passed.dispatcher != "contract"
+    assert contract.calls.count("classify_request") == 2

@@ -49,6 +49,7 @@ BUILTIN_NAMES = (
     "civicgrid.party_chains",
     "civicgrid.grid_checks",
     "civicgrid.owners_committee_vetting",
+    "civicgrid.requests",
 )
 
 BUILTIN_METHODS = {"six_self", "five_steps", "owners_committee_vetting"}
@@ -264,6 +265,9 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "agreement_recorded": "civicgrid.five_steps",
         "candidates_submitted": "civicgrid.owners_committee_vetting",
         "vetting_decision_recorded": "civicgrid.owners_committee_vetting",
+        "rating_closes": "civicgrid.requests",
+        "rating_reopens": "civicgrid.requests",
+        "acts_at_case_level": "civicgrid.requests",
     }
     assert registry.calendar_plugin == "civicgrid.calendars"
     assert isinstance(registry.calendar, WeekendCalendar)

@@ -19,6 +19,7 @@ from civicgrid.plugins.markers import hookspec
 if TYPE_CHECKING:
     import cattrs
 
+    from civicgrid.domain.requests import Dispatch, Request
     from civicgrid.domain.schemes import GridCheck, GridScheme, PartyChain
     from civicgrid.workflows.calendar import WorkCalendar
     from civicgrid.workflows.engine import Observer
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from civicgrid.workflows.method import Method
 
 __all__ = [
+    "classify_request",
     "prepare_converter",
     "register_grid_checks",
     "register_grid_schemes",
@@ -101,6 +103,20 @@ def register_grid_checks() -> Iterable[GridCheck]:
     nothing when the scheme does not configure its rule. The library's own rules (kind order,
     sizes, staffing, party coverage, household leaders) are registered here by the built-in
     plugin ``civicgrid.grid_checks``; block it to replace them.
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def classify_request(request: Request) -> Dispatch | None:
+    """Classify and route an incoming request: category, level, unit, assignee; or ``None``.
+
+    firstresult: the first plugin answering wins, and ``None`` passes to the next. The
+    built-in rule-based dispatcher (keywords and categories on the Chinese text) is marked
+    ``trylast`` so any city dispatcher runs first. Called once per request at intake through
+    :meth:`civicgrid.Registry.classify_request`, which resolves the implementations when the
+    registry is built (no hook call per request); it must not change the request. Return a
+    :class:`civicgrid.Dispatch` with ``automatic=False`` for a guess a person must confirm.
     """
     raise NotImplementedError
 

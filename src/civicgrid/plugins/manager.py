@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("civicgrid.party_chains", "civicgrid.plugins.builtin.party_chains"),
     ("civicgrid.grid_checks", "civicgrid.plugins.builtin.grid_checks"),
     ("civicgrid.owners_committee_vetting", "civicgrid.plugins.builtin.owners_committee_vetting"),
+    ("civicgrid.requests", "civicgrid.plugins.builtin.requests"),
 )
 """(plugin name, module) of the library's own plugins, registered like any other."""
 

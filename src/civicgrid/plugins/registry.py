@@ -8,7 +8,7 @@ built or otherwise) exists. Engines are built from a registry; they never call h
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
@@ -20,6 +20,7 @@ import pluggy
 from civicgrid.domain.findings import Finding
 from civicgrid.domain.organisations import Organisations
 from civicgrid.domain.people import Roster
+from civicgrid.domain.requests import Dispatch, Request
 from civicgrid.domain.schemes import GridCheck, GridContext, GridScheme, PartyChain, run_checks
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.domain.units import UnitTree
@@ -61,6 +62,9 @@ class Registry:
     party_chains: Mapping[str, PartyChain] = attrs.field(factory=dict)
     grid_checks: tuple[GridCheck, ...] = ()
     """Every plugin's grid checks, in plugin order, each with its plugin set."""
+    dispatchers: tuple[tuple[str, Callable[..., object], bool], ...] = ()
+    """The ``classify_request`` implementations as (plugin, function, takes the request), in
+    the order asked (pluggy's: last registered first, ``tryfirst``/``trylast`` honoured)."""
 
     def method(self, key: str) -> Method:
         """Return method ``key``, or raise :class:`UnknownMethod` listing what is installed."""
@@ -68,6 +72,35 @@ class Registry:
             return self.methods[key]
         except KeyError:
             raise UnknownMethod(key, self.methods) from None
+
+    def classify_request(self, request: Request) -> Dispatch | None:
+        """Ask each dispatcher in turn (a city's before the built-in); the first answer wins.
+
+        Returns ``None`` when no dispatcher answers. A dispatcher that raises, or answers with
+        something other than a :class:`~civicgrid.Dispatch`, raises
+        :class:`~civicgrid.errors.PluginError` naming it.
+        """
+        for plugin, dispatcher, takes_request in self.dispatchers:
+            try:
+                answer = dispatcher(request) if takes_request else dispatcher()
+            except Exception as exc:
+                raise PluginError(
+                    plugin,
+                    "classify_request",
+                    f"raised {type(exc).__name__}: {exc}",
+                    f"抛出异常 {type(exc).__name__}: {exc}",
+                ) from exc
+            if answer is None:
+                continue
+            if not isinstance(answer, Dispatch):
+                raise PluginError(
+                    plugin,
+                    "classify_request",
+                    f"returned {type(answer).__name__}, expected a Dispatch or None",
+                    f"返回了 {type(answer).__name__}，应为 Dispatch 或 None",
+                )
+            return attrs.evolve(answer, dispatcher=plugin)
+        return None
 
     def grid_scheme(self, key: str) -> GridScheme:
         """Return grid scheme ``key``, or raise :class:`UnknownScheme` listing what is installed."""
@@ -219,6 +252,11 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 method_plugins[key], "register_methods", exc.message_en, exc.message_zh
             ) from exc
 
+    dispatchers = tuple(
+        (impl.plugin_name, impl.function, "request" in impl.argnames)
+        for impl in reversed(pm.hook.classify_request.get_hookimpls())
+    )
+
     return Registry(
         plugins=tuple(name for name, plugin in pm.list_name_plugin() if plugin is not None),
         methods=MappingProxyType(methods),
@@ -233,6 +271,7 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         grid_schemes=MappingProxyType(grid_schemes),
         party_chains=MappingProxyType(party_chains),
         grid_checks=tuple(grid_checks.values()),
+        dispatchers=dispatchers,
     )
 
 

@@ -29,6 +29,10 @@ class Actor:
     powers: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
     unit: str | None = None
     """The unit (grid, compound, community …) the actor acts for, where it matters."""
+    levels: frozenset[str] = attrs.field(default=frozenset(), converter=_frozenset)
+    """The rungs of an escalation ladder the actor may act at (``grid``, ``community`` …),
+    read by the ``acts_at_case_level`` guard; :func:`civicgrid.actor_for` derives them from
+    the kinds of the units the actor's seats serve."""
     grants: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
     """Roles and ``power:``-prefixed powers in one set, so a permission check is one lookup."""
 

@@ -10,11 +10,13 @@ the day their term ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from civicgrid.domain.organisations import Organisations
 from civicgrid.domain.people import Appointment, Roster, UnknownPerson
+from civicgrid.domain.requests import LEVEL_OF_KIND
+from civicgrid.domain.units import UnitKind, UnitTree
 from civicgrid.workflows.actor import Actor
 
 __all__ = ["actor_for", "seats_counted"]
@@ -71,6 +73,8 @@ def actor_for(
     organisations: Organisations,
     unit: str | None = None,
     units: Iterable[str] | None = None,
+    tree: UnitTree | None = None,
+    level_of_kind: Mapping[UnitKind, str] = LEVEL_OF_KIND,
 ) -> Actor:
     """Return the :class:`Actor` a person is on ``on``: roles from seats, powers from orgs.
 
@@ -83,6 +87,12 @@ def actor_for(
       serving that unit count; ``units`` names further units whose seats count (pass
       ``[u.id for u in tree.ancestors(unit)]`` to let a community secretary act on a
       compound's case). See :func:`seats_counted` for what "serving" means.
+
+    * ``levels`` (with ``tree``) are the escalation rungs the actor may act at: for each seat
+      counted, the level ``level_of_kind`` gives the kind of the unit it serves (its own
+      ``unit``, or its organisation's). A community secretary acts at ``community``; a
+      building leader at ``grid``. Without ``tree`` the actor has no levels. Units not in the
+      tree raise :class:`~civicgrid.domain.units.UnknownUnit`.
 
     A person with no seat that counts gets an actor with no roles and no powers: it may
     fire nothing that needs one.
@@ -99,7 +109,21 @@ def actor_for(
     )
     roles = frozenset(a.role for a in counted)
     powers: set[str] = set()
+    levels: set[str] = set()
     for appointment in counted:
+        serves = appointment.unit
         if appointment.org is not None:
-            powers |= organisations.get(appointment.org).powers
-    return Actor(id=person_id, roles=roles, powers=frozenset(powers), unit=unit)
+            org = organisations.get(appointment.org)
+            powers |= org.powers
+            serves = serves or org.unit
+        if tree is not None and serves is not None:
+            level = level_of_kind.get(tree.unit(serves).kind)
+            if level is not None:
+                levels.add(level)
+    return Actor(
+        id=person_id,
+        roles=roles,
+        powers=frozenset(powers),
+        unit=unit,
+        levels=frozenset(levels),
+    )

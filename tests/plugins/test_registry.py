@@ -50,9 +50,28 @@ BUILTIN_NAMES = (
     "civicgrid.grid_checks",
     "civicgrid.owners_committee_vetting",
     "civicgrid.requests",
+    "civicgrid.dispatch",
+    "civicgrid.immediate_53522",
+    "civicgrid.four_orders",
+    "civicgrid.micro_wishes",
+    "civicgrid.five_matters",
+    "civicgrid.grid_whistle",
+    "civicgrid.safety_campaign",
+    "civicgrid.problem_ledger",
 )
 
-BUILTIN_METHODS = {"six_self", "five_steps", "owners_committee_vetting"}
+BUILTIN_METHODS = {
+    "six_self",
+    "five_steps",
+    "owners_committee_vetting",
+    "immediate_53522",
+    "four_orders",
+    "micro_wishes",
+    "five_matters",
+    "grid_whistle",
+    "safety_campaign",
+    "problem_ledger",
+}
 """The keys of the methods the built-in plugins register."""
 
 
@@ -258,6 +277,13 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "six_self": "civicgrid.six_self",
         "five_steps": "civicgrid.five_steps",
         "owners_committee_vetting": "civicgrid.owners_committee_vetting",
+        "immediate_53522": "civicgrid.immediate_53522",
+        "four_orders": "civicgrid.four_orders",
+        "micro_wishes": "civicgrid.micro_wishes",
+        "five_matters": "civicgrid.five_matters",
+        "grid_whistle": "civicgrid.grid_whistle",
+        "safety_campaign": "civicgrid.safety_campaign",
+        "problem_ledger": "civicgrid.problem_ledger",
     }
     assert dict(registry.guard_plugins) == {
         "feedback_given": "civicgrid.guards",
@@ -268,6 +294,16 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "rating_closes": "civicgrid.requests",
         "rating_reopens": "civicgrid.requests",
         "acts_at_case_level": "civicgrid.requests",
+        "waiting_reason_given": "civicgrid.immediate_53522",
+        "plan_recorded": "civicgrid.immediate_53522",
+        "dispatched_to_actor": "civicgrid.four_orders",
+        "claimant_only": "civicgrid.micro_wishes",
+        "red_proxy_agent": "civicgrid.micro_wishes",
+        "resolution_recorded": "civicgrid.five_matters",
+        "departments_called": "civicgrid.grid_whistle",
+        "departments_reported": "civicgrid.grid_whistle",
+        "dispatch_order_recorded": "civicgrid.safety_campaign",
+        "meeting_recorded": "civicgrid.problem_ledger",
     }
     assert registry.calendar_plugin == "civicgrid.calendars"
     assert isinstance(registry.calendar, WeekendCalendar)
@@ -277,11 +313,7 @@ def test_builtins_are_ordinary_hook_implementations() -> None:
     """The manager holds the built-ins' hooks like any plugin's, with the calendar trylast."""
     pm = isolated_plugin_manager(builtins=True)
     methods = {impl.plugin_name for impl in pm.hook.register_methods.get_hookimpls()}
-    assert methods == {
-        "civicgrid.six_self",
-        "civicgrid.five_steps",
-        "civicgrid.owners_committee_vetting",
-    }
+    assert methods == {f"civicgrid.{key}" for key in BUILTIN_METHODS}
     (calendar,) = pm.hook.work_calendar.get_hookimpls()
     assert calendar.plugin_name == "civicgrid.calendars"
     assert calendar.trylast
@@ -347,9 +379,10 @@ def test_unknown_method_lists_the_installed_keys(registry: Registry) -> None:
         registry.method("nope")
     assert isinstance(unknown.value, LookupError)
     assert unknown.value.key == "nope"
-    assert unknown.value.known == ("five_steps", "owners_committee_vetting", "six_self")
-    assert "installed: five_steps, owners_committee_vetting, six_self" in str(unknown.value)
-    assert "已安装：five_steps、owners_committee_vetting、six_self" in str(unknown.value)
+    known = tuple(sorted(BUILTIN_METHODS))
+    assert unknown.value.known == known
+    assert f"installed: {', '.join(known)}" in str(unknown.value)
+    assert f"已安装：{'、'.join(known)}" in str(unknown.value)
 
 
 def test_the_registry_mappings_are_read_only(registry: Registry) -> None:

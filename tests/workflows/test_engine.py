@@ -317,7 +317,8 @@ def test_opening_an_unknown_method_is_refused(engine: Engine, resident: Actor) -
     """A method the engine does not run raises UnknownMethod listing those it does."""
     with pytest.raises(UnknownMethod) as caught:
         engine.open("eight_self", actor=resident)
-    assert caught.value.known == ("five_steps", "owners_committee_vetting", "six_self")
+    assert caught.value.known == tuple(sorted(engine.methods))
+    assert "six_self" in caught.value.known
     assert isinstance(caught.value, LookupError)
 
 

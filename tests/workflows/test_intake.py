@@ -119,3 +119,17 @@ def test_a_duplicate_or_refused_request_leaves_the_desk_as_it_was() -> None:
         desk.receive(request("r2"), actor=Actor(id="x", roles={"resident"}))
     assert [c.id for c in desk] == ["r1"]
     assert len(desk) == 1
+
+
+def test_the_opening_event_keeps_the_higher_of_the_two_urgencies() -> None:
+    """A dispatcher that finds a gas leak raises a routine request to an emergency."""
+
+    def gas(_req: Request) -> Dispatch:
+        return Dispatch(category="gas", level="community", urgency=Urgency.EMERGENCY)
+
+    desk = RequestDesk(engine(), method="tiny_request", classify=gas)
+    case = desk.receive(request(), actor=OPERATOR)
+    assert case.events[0].data is not None
+    assert case.events[0].data["urgency"] == "emergency"
+    calm = RequestDesk(engine(), method="tiny_request", classify=lifts)
+    assert calm.receive(request(), actor=OPERATOR).events[0].data["urgency"] == "urgent"  # type: ignore[index]

@@ -164,6 +164,19 @@ class Attachment:
     media_type: str = ""
     label: str = ""
 
+    def __attrs_post_init__(self) -> None:
+        problems: list[Problem] = []
+        ref: object = self.ref
+        if not isinstance(ref, str) or not ref.strip():
+            problems.append(Problem("ref", "must be a non-blank reference (a URL or store key)"))
+        problems.extend(
+            Problem(field, "must be text")
+            for field in ("media_type", "label")
+            if not isinstance(getattr(self, field), str)
+        )
+        if problems:
+            raise InvalidData("attachment", problems)
+
 
 def _extra(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
@@ -231,6 +244,18 @@ class Request:
             problems.append(Problem("latitude", f"must lie in [-90, 90], not {self.latitude}"))
         if (self.longitude is None) != (self.latitude is None):
             problems.append(Problem("latitude", "longitude and latitude go together"))
+        name: object = self.reporter_name
+        if name is not None and not isinstance(name, PersonName):
+            problems.append(Problem("reporter_name", "must be a PersonName or None"))
+        phone: object = self.reporter_phone
+        if phone is not None and not isinstance(phone, PhoneNumber):
+            problems.append(Problem("reporter_phone", "must be a PhoneNumber or None"))
+        attachments: tuple[object, ...] = self.attachments
+        problems.extend(
+            Problem(f"attachments[{i}]", "must be an Attachment")
+            for i, item in enumerate(attachments)
+            if not isinstance(item, Attachment)
+        )
         pairs: list[tuple[object, object]] = list(self.extra.items())
         problems.extend(
             Problem(f"extra.{key}", "keys and values must be text")
@@ -258,5 +283,34 @@ class Dispatch:
     automatic: bool = True
     confidence: float = 1.0
     rule: str = ""
+    urgency: Urgency | None = None
+    """The urgency the dispatcher found (a gas leak is an emergency), when it raises the
+    request's own; ``None`` keeps the request's."""
     dispatcher: str = attrs.field(default="", eq=False)
     """The plugin whose dispatcher answered; set by the registry."""
+
+    def __attrs_post_init__(self) -> None:
+        problems: list[Problem] = []
+        for field in ("category", "level"):
+            value: object = getattr(self, field)
+            if not isinstance(value, str) or not value:
+                problems.append(Problem(field, "must be a non-empty string"))
+        for field in ("unit", "assignee"):
+            value = getattr(self, field)
+            if value is not None and (not isinstance(value, str) or not value):
+                problems.append(Problem(field, "must be a non-empty string or None"))
+        urgency: object = self.urgency
+        if urgency is not None and not isinstance(urgency, Urgency):
+            problems.append(Problem("urgency", f"must be an Urgency or None, not {urgency!r}"))
+        automatic: object = self.automatic
+        if not isinstance(automatic, bool):
+            problems.append(Problem("automatic", "must be true or false"))
+        confidence: object = self.confidence
+        if (
+            not isinstance(confidence, int | float)
+            or isinstance(confidence, bool)
+            or not 0 <= confidence <= 1
+        ):
+            problems.append(Problem("confidence", f"must lie in [0, 1], not {confidence!r}"))
+        if problems:
+            raise InvalidData("dispatch", problems)

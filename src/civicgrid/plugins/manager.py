@@ -35,6 +35,14 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("civicgrid.grid_checks", "civicgrid.plugins.builtin.grid_checks"),
     ("civicgrid.owners_committee_vetting", "civicgrid.plugins.builtin.owners_committee_vetting"),
     ("civicgrid.requests", "civicgrid.plugins.builtin.requests"),
+    ("civicgrid.dispatch", "civicgrid.plugins.builtin.dispatch"),
+    ("civicgrid.immediate_53522", "civicgrid.plugins.builtin.immediate_53522"),
+    ("civicgrid.four_orders", "civicgrid.plugins.builtin.four_orders"),
+    ("civicgrid.micro_wishes", "civicgrid.plugins.builtin.micro_wishes"),
+    ("civicgrid.five_matters", "civicgrid.plugins.builtin.five_matters"),
+    ("civicgrid.grid_whistle", "civicgrid.plugins.builtin.grid_whistle"),
+    ("civicgrid.safety_campaign", "civicgrid.plugins.builtin.safety_campaign"),
+    ("civicgrid.problem_ledger", "civicgrid.plugins.builtin.problem_ledger"),
 )
 """(plugin name, module) of the library's own plugins, registered like any other."""
 

@@ -60,9 +60,12 @@ def method_graph(method: Method) -> Graph:
     return Graph(title=f"{method.label_zh} {method.label_en}", nodes=nodes, edges=edges)
 
 
+_ENTITIES = {ord('"'): "#quot;", ord(":"): "#58;", ord(";"): "#59;"}
+
+
 def _text(label: str) -> str:
     # Mermaid reads ':' , ';' and '"' as syntax inside state diagrams; use its entity codes.
-    return label.replace('"', "#quot;").replace(":", "#58;").replace(";", "#59;")
+    return label.translate(_ENTITIES)  # one pass: an entity's own ';' is never re-escaped
 
 
 def to_mermaid(graph: Graph | Method) -> str:

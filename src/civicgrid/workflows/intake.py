@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from civicgrid.domain.requests import Dispatch, Request
+from civicgrid.domain.requests import Dispatch, Request, Urgency
 from civicgrid.errors import CivicGridError
 from civicgrid.workflows.actor import Actor
 from civicgrid.workflows.case import Case
@@ -125,9 +125,20 @@ def _opening_data(request: Request, dispatch: Dispatch | None) -> Mapping[str, A
         "channel": request.channel.value,
         "category": category,
         "unit": unit,
-        "urgency": request.urgency.value,
+        "urgency": _urgency(request, dispatch),
         "list": None if request.request_list is None else request.request_list.value,
         "dispatched": dispatch is not None,
         "automatic": dispatch is not None and dispatch.automatic,
         "dispatch_rule": None if dispatch is None else dispatch.rule,
     }
+
+
+_URGENCY_RANK = {Urgency.ROUTINE: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}
+
+
+def _urgency(request: Request, dispatch: Dispatch | None) -> str:
+    """Return the higher of the request's urgency and the one the dispatcher found."""
+    found = None if dispatch is None else dispatch.urgency
+    if found is None or _URGENCY_RANK[found] <= _URGENCY_RANK[request.urgency]:
+        return request.urgency.value
+    return found.value

@@ -5,10 +5,11 @@
   close a case, an unsatisfied one reopens it. A method names the first on its ``rate``
   transition to the closed step and the second on ``reopen`` back to handling, so the same
   rating call either closes or reopens, and the reopen is an event the indicators count.
-* ``acts_at_case_level`` carries the ladder of I4 (小事不出网格 …): the actor must hold the
-  case's current level among :attr:`civicgrid.Actor.levels`, which
-  :func:`civicgrid.actor_for` derives from the kinds of the units their seats serve. A grid
-  worker cannot close a case escalated to the subdistrict.
+* ``acts_at_case_level`` carries the ladder of I4 (小事不出网格 …): the actor must act at the
+  case's current level or a level above it on the method's ladder (:attr:`civicgrid.Actor.levels`,
+  which :func:`civicgrid.actor_for` derives from the kinds of the units their seats serve). A
+  grid worker cannot close a case escalated to the subdistrict; a community worker may step in
+  on a grid-level case. Levels not on the method's ladder count only when equal.
 """
 
 from __future__ import annotations
@@ -58,9 +59,13 @@ def rating_reopens(_case: Case, _actor: Actor, data: Mapping[str, Any] | None) -
 
 
 def acts_at_case_level(case: Case, actor: Actor, _data: Mapping[str, Any] | None) -> bool:
-    """Pass when the actor may act at the case's current level (or the case has none)."""
+    """Pass when the actor acts at the case's level or above it (or the case has no level)."""
     level = case.level
     if level is None or level in actor.levels:
+        return True
+    ladder = case.method.escalation
+    keys = [rung.key for rung in ladder]
+    if level in keys and not actor.levels.isdisjoint(keys[keys.index(level) + 1 :]):
         return True
     held = ", ".join(sorted(actor.levels)) or "none"
     raise Refusal(
@@ -88,7 +93,7 @@ def register_guards() -> list[Guard]:
         Guard(
             name="acts_at_case_level",
             check=acts_at_case_level,
-            label_zh="须由事项当前层级的人员办理",
-            label_en="only someone acting at the case's current level may do this",
+            label_zh="须由事项当前层级或更高层级的人员办理",
+            label_en="only someone acting at the case's current level or above may do this",
         ),
     ]

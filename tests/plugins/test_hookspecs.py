@@ -36,9 +36,11 @@ from civicgrid import (
     Method,
     OrgKind,
     PartyChain,
+    ProposerKind,
     Registry,
     Request,
     Severity,
+    Topic,
     Unit,
     UnitKind,
     UnitTree,
@@ -46,6 +48,13 @@ from civicgrid import (
     isolated_plugin_manager,
     make_converter,
     method_from_data,
+)
+from civicgrid.domain.admissibility import (
+    Handling,
+    HandlingClass,
+    TopicOutsideRules,
+    TopicRule,
+    TopicRules,
 )
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.plugins import hookspecs
@@ -206,6 +215,26 @@ def english_names(context: GridContext) -> list[Finding]:
     ]
 
 
+CONTRACT_RULES = TopicRules(
+    key="contract.rules",
+    label_zh="契约议事规则",
+    label_en="contract topic rules",
+    deliberated=[
+        TopicRule(
+            key="lifts",
+            label_zh="电梯",
+            label_en="lifts",
+            reason_zh="共有设施",
+            reason_en="shared facilities",
+        )
+    ],
+    classes=[
+        HandlingClass(handling=h, method="six_self", trigger="table", deadline="decision")
+        for h in Handling
+    ],
+)
+
+
 class ContractPlugin:
     """Implements every hook; records each call so tests can see what was called, and when."""
 
@@ -277,6 +306,12 @@ class ContractPlugin:
         if "电梯" not in request.text:
             return None
         return Dispatch(category="lift", level="community", rule="contract: 电梯")
+
+    @hookimpl
+    def register_topic_rules(self) -> list[TopicRules]:
+        """Provide rules deliberating lifts only, every class run by Six Self."""
+        self.calls.append("register_topic_rules")
+        return [CONTRACT_RULES]
 
     @hookimpl
     def prepare_converter(self, converter: cattrs.Converter) -> None:
@@ -400,3 +435,22 @@ def test_the_contract_dispatcher_answers_before_the_builtin_and_passes_on_none(
     passed = contract_registry.classify_request(other)
     assert passed is None or passed.dispatcher != "contract"
     assert contract.calls.count("classify_request") == 2
+
+
+def test_the_contract_topic_rules_are_kept_and_triage_topics(contract_registry: Registry) -> None:
+    """The registry keeps the contract's rules by key; they admit lifts and refuse the rest."""
+    rules = contract_registry.topic_rule_set("contract.rules")
+    assert rules.plugin == "contract"
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
+    lift = Topic(
+        id="t1",
+        title="加装电梯",
+        unit="c1",
+        category="lifts",
+        raised_by="resident-1",
+        proposer=ProposerKind.RESIDENT,
+        raised_at=at,
+    )
+    assert rules.triage(lift).method == "six_self"
+    with pytest.raises(TopicOutsideRules):
+        rules.triage(attrs.evolve(lift, category="parking"))

@@ -58,6 +58,9 @@ BUILTIN_NAMES = (
     "civicgrid.grid_whistle",
     "civicgrid.safety_campaign",
     "civicgrid.problem_ledger",
+    "civicgrid.participatory_planning",
+    "civicgrid.six_foot_lane",
+    "civicgrid.topic_handling",
 )
 
 BUILTIN_METHODS = {
@@ -71,6 +74,9 @@ BUILTIN_METHODS = {
     "grid_whistle",
     "safety_campaign",
     "problem_ledger",
+    "participatory_planning",
+    "six_foot_lane",
+    "topic_handling",
 }
 """The keys of the methods the built-in plugins register."""
 
@@ -284,6 +290,9 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "grid_whistle": "civicgrid.grid_whistle",
         "safety_campaign": "civicgrid.safety_campaign",
         "problem_ledger": "civicgrid.problem_ledger",
+        "participatory_planning": "civicgrid.participatory_planning",
+        "six_foot_lane": "civicgrid.six_foot_lane",
+        "topic_handling": "civicgrid.topic_handling",
     }
     assert dict(registry.guard_plugins) == {
         "feedback_given": "civicgrid.guards",
@@ -304,6 +313,8 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "departments_reported": "civicgrid.grid_whistle",
         "dispatch_order_recorded": "civicgrid.safety_campaign",
         "meeting_recorded": "civicgrid.problem_ledger",
+        "excellence_recorded": "civicgrid.participatory_planning",
+        "mutual_concession": "civicgrid.six_foot_lane",
     }
     assert registry.calendar_plugin == "civicgrid.calendars"
     assert isinstance(registry.calendar, WeekendCalendar)

@@ -85,7 +85,9 @@ def test_53522_carries_the_five_limits_of_the_hengtong_document(registry: Regist
         "community",
         "subdistrict",
     ]
-    limits = {d.key: d for d in method.deadlines}
+    limits = {d.key: d for d in method.deadlines if d.key != "rating"}
+    rating = next(d for d in method.deadlines if d.key == "rating")
+    assert (rating.duration, rating.on_breach) == (relativedelta(days=3), BreachAction.NOTIFY)
     assert {k: d.label_zh for k, d in limits.items()} == {
         "on_site": "5分钟内到达现场",
         "small": "30分钟内解决小问题",
@@ -140,7 +142,7 @@ def test_a_small_problem_is_handled_within_the_limits_and_closed(
         "办结",
     ]
     assert {k: s.status for k, s in case.deadlines.items()} == dict.fromkeys(
-        ("on_site", "small", "reply"), DeadlineStatus.MET
+        ("on_site", "small", "reply", "rating"), DeadlineStatus.MET
     )
     assert case.events[-1].level == "grid"
     assert engine.tick(clock.now() + 30 * DAY) == []

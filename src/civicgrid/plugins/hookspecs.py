@@ -19,6 +19,7 @@ from civicgrid.plugins.markers import hookspec
 if TYPE_CHECKING:
     import cattrs
 
+    from civicgrid.domain.admissibility import TopicRules
     from civicgrid.domain.requests import Dispatch, Request
     from civicgrid.domain.schemes import GridCheck, GridScheme, PartyChain
     from civicgrid.workflows.calendar import WorkCalendar
@@ -35,6 +36,7 @@ __all__ = [
     "register_methods",
     "register_observers",
     "register_party_chains",
+    "register_topic_rules",
     "work_calendar",
 ]
 
@@ -103,6 +105,22 @@ def register_grid_checks() -> Iterable[GridCheck]:
     nothing when the scheme does not configure its rule. The library's own rules (kind order,
     sizes, staffing, party coverage, household leaders) are registered here by the built-in
     plugin ``civicgrid.grid_checks``; block it to replace them.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_topic_rules() -> Iterable[TopicRules]:
+    """Return the topic rules ("七议五不议", DOMAIN.md D5–D6) this plugin provides.
+
+    Called once per registry build; keys are unique across all plugins, and a second plugin
+    registering a key already taken is an error naming both. A rule set lists the kinds of
+    matters a city deliberates and those it does not, each with its labels and the reason,
+    and binds each triage class (一事一议, 三快, 二提, 一转) to a method, the trigger that
+    starts it and the deadline that times it: a class naming a method, trigger or deadline no
+    plugin provides fails the build. Look a set up with
+    :meth:`civicgrid.Registry.topic_rule_set` and triage a topic with
+    :meth:`civicgrid.TopicRules.triage`.
     """
     raise NotImplementedError
 

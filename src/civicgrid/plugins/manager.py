@@ -43,6 +43,9 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("civicgrid.grid_whistle", "civicgrid.plugins.builtin.grid_whistle"),
     ("civicgrid.safety_campaign", "civicgrid.plugins.builtin.safety_campaign"),
     ("civicgrid.problem_ledger", "civicgrid.plugins.builtin.problem_ledger"),
+    ("civicgrid.participatory_planning", "civicgrid.plugins.builtin.participatory_planning"),
+    ("civicgrid.six_foot_lane", "civicgrid.plugins.builtin.six_foot_lane"),
+    ("civicgrid.topic_handling", "civicgrid.plugins.builtin.topic_handling"),
 )
 """(plugin name, module) of the library's own plugins, registered like any other."""
 

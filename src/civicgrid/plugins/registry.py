@@ -17,6 +17,7 @@ import attrs
 import cattrs
 import pluggy
 
+from civicgrid.domain.admissibility import TopicRules, UnknownTopicRules
 from civicgrid.domain.findings import Finding
 from civicgrid.domain.organisations import Organisations
 from civicgrid.domain.people import Roster
@@ -65,6 +66,8 @@ class Registry:
     dispatchers: tuple[tuple[str, Callable[..., object], bool], ...] = ()
     """The ``classify_request`` implementations as (plugin, function, takes the request), in
     the order asked (pluggy's: last registered first, ``tryfirst``/``trylast`` honoured)."""
+    topic_rules: Mapping[str, TopicRules] = attrs.field(factory=dict)
+    """Each city's "七议五不议" rule set, by key, with the plugin that provided it."""
 
     def method(self, key: str) -> Method:
         """Return method ``key``, or raise :class:`UnknownMethod` listing what is installed."""
@@ -108,6 +111,13 @@ class Registry:
             return self.grid_schemes[key]
         except KeyError:
             raise UnknownScheme(key, self.grid_schemes) from None
+
+    def topic_rule_set(self, key: str) -> TopicRules:
+        """Return topic rules ``key``; :class:`UnknownTopicRules` lists those installed."""
+        try:
+            return self.topic_rules[key]
+        except KeyError:
+            raise UnknownTopicRules(key, self.topic_rules) from None
 
     def check_grid(
         self,
@@ -239,6 +249,19 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
             )
         grid_checks[check.name] = attrs.evolve(check, plugin=plugin)
 
+    topic_rules: dict[str, TopicRules] = {}
+    for plugin, rules in _items(pm, "register_topic_rules", TopicRules):
+        if rules.key in topic_rules:
+            raise DuplicateRegistration(
+                "topic rules",
+                rules.key,
+                topic_rules[rules.key].plugin or "",
+                plugin,
+                "register_topic_rules",
+            )
+        _check_handling_classes(plugin, rules, methods)
+        topic_rules[rules.key] = attrs.evolve(rules, plugin=plugin)
+
     converter = make_converter()
     for _plugin, _result in _calls(pm, "prepare_converter", converter=converter):
         pass
@@ -272,7 +295,43 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         party_chains=MappingProxyType(party_chains),
         grid_checks=tuple(grid_checks.values()),
         dispatchers=dispatchers,
+        topic_rules=MappingProxyType(topic_rules),
     )
+
+
+def _check_handling_classes(plugin: str, rules: TopicRules, methods: Mapping[str, Method]) -> None:
+    """Refuse a rule set whose classes name a method, trigger or deadline not installed."""
+    for bound in rules.classes:
+        where = f"topic rules {rules.key!r}, class {bound.handling.value!r}"
+        method = methods.get(bound.method)
+        if method is None:
+            installed = ", ".join(sorted(methods)) or "none"
+            raise PluginError(
+                plugin,
+                "register_topic_rules",
+                f"{where} names method {bound.method!r}, which no plugin provides "
+                f"(installed: {installed})",
+                f"议事规则 {rules.key!r} 的 {bound.handling.label_zh} 引用的工作法 "
+                f"{bound.method!r} 未安装",
+            )
+        starts = {t.trigger for t in method.transitions if method.initial in t.sources}
+        if bound.trigger is not None and bound.trigger not in starts:
+            raise PluginError(
+                plugin,
+                "register_topic_rules",
+                f"{where}: method {method.key!r} has no trigger {bound.trigger!r} from its "
+                f"initial step {method.initial!r} (there: {', '.join(sorted(starts)) or 'none'})",
+                f"议事规则 {rules.key!r} 的 {bound.handling.label_zh}：工作法 {method.key!r} "
+                f"的初始环节没有流转 {bound.trigger!r}",
+            )
+        if bound.deadline not in {d.key for d in method.deadlines}:
+            raise PluginError(
+                plugin,
+                "register_topic_rules",
+                f"{where}: method {method.key!r} has no deadline {bound.deadline!r}",
+                f"议事规则 {rules.key!r} 的 {bound.handling.label_zh}：工作法 {method.key!r} "
+                f"没有时限 {bound.deadline!r}",
+            )
 
 
 def _calls(

@@ -99,7 +99,11 @@ class Case:
 
     @property
     def next_alarm(self) -> datetime | None:
-        """The next instant a deadline of this case warns or breaches, if any is running."""
+        """The next instant a deadline of this case warns or breaches, or a reminder is due.
+
+        After the case closes a reminder's stale instant may linger here until the engine next
+        looks at it; nothing is recorded after the close.
+        """
         return self._next_alarm
 
     @property

@@ -10,6 +10,12 @@ alarm at instant ``t`` is handled by ``tick(now)`` only when ``t < now``, and is
 ``t``. Before ``fire`` acts at ``at``, alarms of that case that fell due before ``at`` are
 recorded first, exactly as ``tick(at)`` would have: they are facts of the past, and a case
 is always judged in its true state.
+
+Reminders (:mod:`civicgrid.workflows.reminders`, DOMAIN.md I13) wait in the same queue and
+follow the same bound; a case's next alarm is its earliest deadline alarm or reminder. When a
+deadline alarm and a reminder of one case fall due at the same instant, the deadline alarm is
+recorded first (the reminder then sees the case as the breach left it), and reminders due
+together are recorded in key order.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import heapq
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, tzinfo
+from types import MappingProxyType
 from typing import Any, Final
 
 from civicgrid.domain.time import DEFAULT_TZ, require_aware
@@ -45,6 +52,7 @@ from civicgrid.workflows.compiled import CompiledMethod, CompiledTransition, Dea
 from civicgrid.workflows.deadlines import DeadlineAction, DeadlineState, DeadlineStatus, end_state
 from civicgrid.workflows.event import Event, EventKind, RawEvent
 from civicgrid.workflows.method import BreachAction, Method
+from civicgrid.workflows.reminders import Reminder, ReminderBook, ReminderState
 
 __all__ = ["KEEP", "Engine", "Observer"]
 
@@ -63,10 +71,13 @@ KEEP: Final[Any] = _Keep()
 _make = Event._make
 _OPENED = EventKind.OPENED
 _TRANSITION = EventKind.TRANSITION
+_WARNED = EventKind.WARNED
+_BREACHED = EventKind.BREACHED
 _RUNNING = DeadlineStatus.RUNNING
 _PAUSED = DeadlineStatus.PAUSED
 _ACTIVE = (DeadlineStatus.RUNNING, DeadlineStatus.PAUSED)
-_HeapEntry = tuple[datetime, int, DeadlineState, Case, int]
+_REMINDER_KINDS = (EventKind.REMINDER_SET, EventKind.REMINDED, EventKind.REMINDER_CANCELLED)
+_HeapEntry = tuple[datetime, int, DeadlineState | ReminderState, Case, int]
 
 
 class Engine:
@@ -74,7 +85,9 @@ class Engine:
 
     Build it from a plugin registry with :meth:`from_registry`, or from compiled methods
     directly. The engine keeps no list of cases: only the queue of pending deadline alarms
-    refers to them, so a closed case is forgotten as soon as its owner lets it go.
+    refers to them, so a closed case is forgotten as soon as its owner lets it go. A case
+    with running reminders (:meth:`remind`) is held until they end, are cancelled, or the
+    case is found closed when one comes due.
 
     Observers are told after the change is made; if one raises, the operation has still
     happened, and :class:`ObserverError` says so (``tick`` stops there: call it again to go
@@ -99,6 +112,8 @@ class Engine:
         self._heap: list[_HeapEntry] = []
         self._seq = itertools.count()
         self._compact_at = 1024
+        self._reminders: dict[int, ReminderBook] = {}
+        """The running reminders of each case that has any, by ``id(case)``."""
         counter = itertools.count(1)
         self._id_factory = id_factory or (lambda key: f"{key}-{next(counter)}")
 
@@ -134,6 +149,11 @@ class Engine:
     def calendar(self) -> WorkCalendar:
         """The work calendar for working-day deadlines."""
         return self._calendar
+
+    @property
+    def tz(self) -> tzinfo:
+        """The timezone days and working hours are counted in (Asia/Shanghai by default)."""
+        return self._tz
 
     @property
     def methods(self) -> Mapping[str, Method]:
@@ -240,10 +260,12 @@ class Engine:
         The event is ``case.events[-1]`` afterwards.
 
         Refusals (:class:`UnknownTrigger`, :class:`TriggerNotAllowed`, :class:`RoleRefused`,
-        :class:`GuardRefused`, :class:`LadderExhausted`) change nothing, apart from deadline
-        alarms of this case that fell due before ``at``: those are recorded first, as
-        ``tick(at)`` would have, because they happened whatever this call does. ``assignee``
-        sets who the case is assigned to from now on; left out, it stays as it is.
+        :class:`GuardRefused`, :class:`LadderExhausted`) change nothing, apart from what fell
+        due for this case before ``at``: deadline alarms and reminders are recorded first, as
+        ``tick(at)`` would have, because they happened whatever this call does. That includes
+        a breach with ``on_breach = "fire"``, whose transition then moves the case before the
+        refused trigger is tried. ``assignee`` sets who the case is assigned to from now on;
+        left out, it stays as it is.
         """
         if at is None:
             at = self._clock.now()
@@ -424,7 +446,7 @@ class Engine:
     # ------------------------------------------------------------------ deadlines
 
     def tick(self, now: datetime | None = None) -> list[Event]:
-        """Record every warning and breach that fell due before ``now``, in due order."""
+        """Record every warning, breach and reminder that fell due before ``now``, in due order."""
         if now is None:
             now = self._clock.now()
         else:
@@ -433,7 +455,11 @@ class Engine:
         heap = self._heap
         while heap and heap[0][0] < now:
             instant, _, state, case, token = heapq.heappop(heap)
-            if (
+            if isinstance(state, ReminderState):
+                if state.token == token and state.next_alarm == instant:
+                    # Through the instant: the case's deadline alarms at it go first.
+                    self._catch_up(case, instant, recorded, through=True)
+            elif (
                 state.token == token
                 and state.status is _RUNNING
                 and state.next_alarm == instant
@@ -442,16 +468,31 @@ class Engine:
                 self._alarm(case, state, instant, recorded)
         return recorded
 
-    def _catch_up(self, case: Case, before: datetime) -> None:
-        recorded: list[Event] = []
-        while case._next_alarm is not None and case._next_alarm < before:
-            instant = case._next_alarm
+    def _catch_up(
+        self,
+        case: Case,
+        before: datetime,
+        recorded: list[Event] | None = None,
+        *,
+        through: bool = False,
+    ) -> None:
+        if recorded is None:
+            recorded = []
+        while (instant := case._next_alarm) is not None and (
+            instant < before or (through and instant == before)
+        ):
             state = next(
-                s
-                for s in case._deadlines.values()
-                if s.status is _RUNNING and s.next_alarm == instant
+                (
+                    s
+                    for s in case._deadlines.values()
+                    if s.status is _RUNNING and s.next_alarm == instant
+                ),
+                None,
             )
-            self._alarm(case, state, instant, recorded)
+            if state is not None:
+                self._alarm(case, state, instant, recorded)
+            else:
+                self._remind(case, instant, recorded)
 
     def _alarm(self, case: Case, state: DeadlineState, instant: datetime, out: list[Event]) -> None:
         rule = case._compiled.rules[state.key]
@@ -460,13 +501,13 @@ class Engine:
         follow: CompiledTransition | None = None
         if state.warn_due == instant and not state.warned:
             state.warned = True
-            kind = EventKind.WARNED
+            kind = _WARNED
             self._push(case, state)
         else:
             state.status = DeadlineStatus.BREACHED
             state.ended_at = instant
             state.token += 1
-            kind = EventKind.BREACHED
+            kind = _BREACHED
             data = {"action": rule.action.value}
             if rule.action is BreachAction.ESCALATE:
                 above = case._compiled.rung_above.get(level)
@@ -500,7 +541,7 @@ class Engine:
         case._events.append(event)
         case._level = level
         case._updated = instant
-        case._next_alarm = _next_alarm(case)
+        case._next_alarm = self._earliest_alarm(case)
         out.append(_make(event))
         fired = None
         if follow is not None:
@@ -540,9 +581,9 @@ class Engine:
             if track and state.status is _RUNNING:
                 self._push(case, state)
         if changed:
-            case._next_alarm = _next_alarm(case)
+            case._next_alarm = self._earliest_alarm(case)
 
-    def _push(self, case: Case, state: DeadlineState) -> None:
+    def _push(self, case: Case, state: DeadlineState | ReminderState) -> None:
         alarm = state.next_alarm
         if alarm is None:
             return
@@ -553,15 +594,121 @@ class Engine:
 
     def _compact(self) -> None:
         """Drop queue entries of deadlines that changed since (amortised O(1) per push)."""
+        # A deadline that is not running, and a reminder that ended, have no next alarm.
         self._heap = [
             entry
             for entry in self._heap
-            if entry[2].token == entry[4]
-            and entry[2].status is _RUNNING
-            and entry[2].next_alarm == entry[0]
+            if entry[2].token == entry[4] and entry[2].next_alarm == entry[0]
         ]
         heapq.heapify(self._heap)
         self._compact_at = max(1024, 2 * len(self._heap))
+
+    # ------------------------------------------------------------------ reminders
+
+    def remind(
+        self,
+        case: Case,
+        reminder: Reminder,
+        *,
+        actor: Actor = SYSTEM_ACTOR,
+        at: datetime | None = None,
+    ) -> None:
+        """Attach ``reminder`` to ``case`` at ``at``: record ``reminder_set``, queue its dates.
+
+        Each occurrence at or after ``at`` is then recorded by ``tick`` as a ``reminded`` event
+        until the reminder runs out, is cancelled, or the case closes. Refused, changing
+        nothing but the alarms that fell due before ``at`` (as ``fire``): a naive ``at``, an
+        instant before the case's last event, a closed case (:class:`ReminderRefused`), a key
+        that is already running (:class:`DuplicateReminder`), a reminder with no occurrence
+        left.
+        """
+        at = self._acting_at(case, at)
+        book = self._reminders.get(id(case)) or ReminderBook(case)
+        state = book.set(reminder, at, actor.id, self._tz)
+        self._reminders[id(case)] = book
+        self._push(case, state)
+        case._next_alarm = self._earliest_alarm(case)
+        if self._observers:
+            self._notify(case, case._events[-1])
+
+    def cancel_reminder(
+        self,
+        case: Case,
+        key: str,
+        *,
+        actor: Actor = SYSTEM_ACTOR,
+        at: datetime | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Stop the running reminder ``key`` of ``case``, recording ``reminder_cancelled``.
+
+        ``data`` may say why (a lease renewed). A key that is not running is refused with
+        :class:`UnknownReminder`, changing nothing but the alarms due before ``at``.
+        """
+        at = self._acting_at(case, at)
+        book = self._reminders.get(id(case)) or ReminderBook(case)
+        event = book.cancel(key, at, actor.id, data)
+        if not book.states:
+            self._reminders.pop(id(case), None)
+        case._next_alarm = self._earliest_alarm(case)
+        if self._observers:
+            self._notify(case, event)
+
+    def reminders(self, case: Case) -> Mapping[str, ReminderState]:
+        """Return the running reminders of ``case`` by key (none once it is closed); read-only."""
+        book = self._reminders.get(id(case))
+        if book is None or case.is_closed:
+            return MappingProxyType({})
+        return MappingProxyType(book.states)
+
+    def _acting_at(self, case: Case, at: datetime | None) -> datetime:
+        """Check ``at`` as ``fire`` does and record the case's alarms that fell due before it."""
+        if at is None:
+            at = self._clock.now()
+        else:
+            require_aware(at, "at")
+        if at < case._updated:
+            raise OutOfOrder(
+                f"case {case._id!r}: {at.isoformat()} is before its last event "
+                f"({case._updated.isoformat()})",
+                f"事项 {case._id!r}：{at.isoformat()} 早于其最近一次记录",
+            )
+        alarm = case._next_alarm
+        if alarm is not None and alarm < at:
+            self._catch_up(case, at)
+        return at
+
+    def _earliest_alarm(self, case: Case) -> datetime | None:
+        """Return the case's next deadline alarm or reminder; a closed case's reminders stop."""
+        earliest = _next_alarm(case)
+        if self._reminders:
+            book = self._reminders.get(id(case))
+            if book is not None:
+                if case._step in case._compiled.terminal:
+                    book.stop()
+                    del self._reminders[id(case)]
+                    return earliest
+                due = book.next_alarm()
+                if due is not None and (earliest is None or due < earliest):
+                    earliest = due
+        return earliest
+
+    def _remind(self, case: Case, instant: datetime, out: list[Event]) -> None:
+        """Record the reminder of ``case`` due at ``instant`` (none if the case has closed)."""
+        book = self._reminders.get(id(case))
+        state = None if book is None or case.is_closed else book.due()
+        if book is None or state is None or state.next_alarm != instant:
+            case._next_alarm = self._earliest_alarm(case)
+            return
+        event = book.remind(state, instant, SYSTEM_ACTOR.id)
+        if state.key in book.states:
+            self._push(case, state)
+        elif not book.states:
+            del self._reminders[id(case)]
+        case._next_alarm = self._earliest_alarm(case)
+        out.append(_make(event))
+        if self._observers:
+            self._notify(case, event)
 
     # ------------------------------------------------------------------ replay
 
@@ -570,7 +717,9 @@ class Engine:
 
         The rebuilt case equals the original: same step, level, assignee, history and
         deadlines with the same remaining time. Inconsistent events raise
-        :class:`ReplayError`.
+        :class:`ReplayError`. Its reminders are rebuilt from their events and, with
+        ``track``, queued with the same next occurrence; without, they are checked but not
+        kept (the case's ``next_alarm`` then counts its deadlines only).
         """
         if not events:
             raise ReplayError("no events to replay", "没有可重放的记录")
@@ -593,12 +742,22 @@ class Engine:
         case = Case(first.case_id, compiled, first)
         if compiled.initial_effects:
             self._apply_effects(case, compiled.initial_effects, first.at, track=False)
-        for position, event in enumerate(events[1:], start=2):
-            self._replay_one(case, event, position)
+        try:
+            for position, event in enumerate(events[1:], start=2):
+                self._replay_one(case, event, position)
+        except BaseException:
+            self._reminders.pop(id(case), None)
+            raise
+        book = self._reminders.get(id(case))
+        if book is not None and not track:
+            del self._reminders[id(case)]
+            case._next_alarm = _next_alarm(case)
         if track:
             for state in case._deadlines.values():
                 if state.status is _RUNNING:
                     self._push(case, state)
+            for reminder in () if book is None else book.states.values():
+                self._push(case, reminder)
         return case
 
     def _replay_one(self, case: Case, event: Event, position: int) -> None:
@@ -634,6 +793,10 @@ class Engine:
                 self._apply_effects(case, t.effects, event.at, track=False)
             return
         if event.kind in (EventKind.WARNED, EventKind.BREACHED):
+            book = self._reminders.get(id(case)) if self._reminders else None
+            due = None if book is None else book.next_alarm()
+            if due is not None and due < event.at:
+                raise bad(f"a reminder due at {due.isoformat()} is missing before it")
             state = case._deadlines.get(event.trigger or "")
             expected = None if state is None else state.next_alarm
             if state is None or expected != event.at:
@@ -651,9 +814,30 @@ class Engine:
             case._events.append(event)
             case._level = event.level
             case._updated = event.at
-            case._next_alarm = _next_alarm(case)
+            case._next_alarm = self._earliest_alarm(case)
+            return
+        if event.kind in _REMINDER_KINDS:
+            self._replay_reminder(case, event, bad)
             return
         raise bad(f"unexpected event kind {event.kind!r}")
+
+    def _replay_reminder(self, case: Case, event: Event, bad: Callable[[str], ReplayError]) -> None:
+        alarm = case._next_alarm
+        if event.kind is EventKind.REMINDED:
+            # A deadline alarm due at the same instant comes first.
+            alarm = _next_alarm(case)
+            if alarm is not None and alarm <= event.at:
+                raise bad(f"a deadline alarm due at {alarm.isoformat()} is missing before it")
+        elif alarm is not None and alarm < event.at:
+            raise bad(f"an alarm due at {alarm.isoformat()} is missing before it")
+        book = self._reminders.setdefault(id(case), ReminderBook(case))
+        try:
+            book.replay(event, self._tz)
+        except ValueError as error:
+            raise bad(getattr(error, "message_en", str(error))) from error
+        if not book.states:
+            del self._reminders[id(case)]
+        case._next_alarm = self._earliest_alarm(case)
 
     # ------------------------------------------------------------------ observers
 

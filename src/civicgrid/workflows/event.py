@@ -21,6 +21,33 @@ class EventKind(enum.StrEnum):
     """A deadline reached its warning point; ``trigger`` holds the deadline's key."""
     BREACHED = "breached"
     """A deadline passed unmet; ``trigger`` holds the deadline's key."""
+    REMINDER_SET = "reminder_set"
+    """A reminder was attached to the case; ``trigger`` holds its key, ``data`` its rule."""
+    REMINDED = "reminded"
+    """A reminder came due (DOMAIN.md I13); ``trigger`` holds its key."""
+    REMINDER_CANCELLED = "reminder_cancelled"
+    """A running reminder was cancelled; ``trigger`` holds its key."""
+
+    @property
+    def label_zh(self) -> str:
+        """The Chinese label."""
+        return _LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        """The English label."""
+        return _LABELS[self][1]
+
+
+_LABELS: dict[EventKind, tuple[str, str]] = {
+    EventKind.OPENED: ("发起", "opened"),
+    EventKind.TRANSITION: ("流转", "transition"),
+    EventKind.WARNED: ("临期预警", "deadline warning"),
+    EventKind.BREACHED: ("超时", "deadline breached"),
+    EventKind.REMINDER_SET: ("设置提醒", "reminder set"),
+    EventKind.REMINDED: ("到期提醒", "reminder due"),
+    EventKind.REMINDER_CANCELLED: ("取消提醒", "reminder cancelled"),
+}
 
 
 class Event(NamedTuple):
@@ -43,7 +70,8 @@ class Event(NamedTuple):
     actor: str
     """The id of the actor, ``"system"`` for the engine itself."""
     trigger: str | None
-    """The transition's trigger, or the deadline's key for warnings and breaches."""
+    """The transition's trigger, the deadline's key for warnings and breaches, or the
+    reminder's key for reminder events."""
     source: str | None
     """The step before the event (``None`` when the case is opened)."""
     target: str

@@ -56,9 +56,12 @@ from civicgrid.domain.admissibility import (
     TopicRule,
     TopicRules,
 )
+from civicgrid.domain.earning import EarningRule
+from civicgrid.domain.ledger import Ledger
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.plugins import hookspecs
 from civicgrid.plugins.markers import PROJECT, hookimpl
+from civicgrid.workflows.points import PointsDesk
 
 SPEC_MARK = f"{PROJECT}_spec"
 IMPL_MARK = f"{PROJECT}_impl"
@@ -234,6 +237,15 @@ CONTRACT_RULES = TopicRules(
     ],
 )
 
+CONTRACT_EARNING = EarningRule(
+    key="contract.finished",
+    label_zh="办结工单",
+    label_en="a ticket finished",
+    method="contract",
+    trigger="finish",
+    amounts={"city_points": 3, "district_points": 2},
+)
+
 
 class ContractPlugin:
     """Implements every hook; records each call so tests can see what was called, and when."""
@@ -312,6 +324,12 @@ class ContractPlugin:
         """Provide rules deliberating lifts only, every class run by Six Self."""
         self.calls.append("register_topic_rules")
         return [CONTRACT_RULES]
+
+    @hookimpl
+    def register_earning_rules(self) -> list[EarningRule]:
+        """Provide a rule paying dual points to whoever finishes a contract case."""
+        self.calls.append("register_earning_rules")
+        return [CONTRACT_EARNING]
 
     @hookimpl
     def prepare_converter(self, converter: cattrs.Converter) -> None:
@@ -454,3 +472,19 @@ def test_the_contract_topic_rules_are_kept_and_triage_topics(contract_registry: 
     assert rules.triage(lift).method == "six_self"
     with pytest.raises(TopicOutsideRules):
         rules.triage(attrs.evolve(lift, category="parking"))
+
+
+def test_the_contract_earning_rule_awards_dual_points_through_an_engine(
+    contract_registry: Registry, clock: ManualClock
+) -> None:
+    """The registry keeps the contract's rule; a desk from it pays the actor who finishes."""
+    assert contract_registry.earning_rules["contract.finished"].plugin == "contract"
+    ledger = Ledger()
+    desk = PointsDesk.from_registry(contract_registry, ledger)
+    engine = Engine.from_registry(contract_registry, clock=clock, observers=[desk])
+    resident = Actor(id="resident-1", roles={"resident"})
+    case = engine.open("contract", actor=resident, case_id="c-1")
+    engine.fire(case, "finish", resident, data={"ticket": "12345-0001"})
+    assert ledger.balance("person:resident-1:city_points") == 3
+    assert ledger.balance("person:resident-1:district_points") == 2
+    assert ledger.transaction("earn:c-1:2:contract.finished").kind == "earn"

@@ -61,6 +61,8 @@ BUILTIN_NAMES = (
     "civicgrid.participatory_planning",
     "civicgrid.six_foot_lane",
     "civicgrid.topic_handling",
+    "civicgrid.redemption",
+    "civicgrid.earning",
 )
 
 BUILTIN_METHODS = {
@@ -77,6 +79,7 @@ BUILTIN_METHODS = {
     "participatory_planning",
     "six_foot_lane",
     "topic_handling",
+    "redemption",
 }
 """The keys of the methods the built-in plugins register."""
 
@@ -293,6 +296,7 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "participatory_planning": "civicgrid.participatory_planning",
         "six_foot_lane": "civicgrid.six_foot_lane",
         "topic_handling": "civicgrid.topic_handling",
+        "redemption": "civicgrid.redemption",
     }
     assert dict(registry.guard_plugins) == {
         "feedback_given": "civicgrid.guards",
@@ -315,6 +319,7 @@ def test_builtins_provide_their_methods_through_the_same_hooks(registry: Registr
         "meeting_recorded": "civicgrid.problem_ledger",
         "excellence_recorded": "civicgrid.participatory_planning",
         "mutual_concession": "civicgrid.six_foot_lane",
+        "redeemer_or_staff": "civicgrid.redemption",
     }
     assert registry.calendar_plugin == "civicgrid.calendars"
     assert isinstance(registry.calendar, WeekendCalendar)

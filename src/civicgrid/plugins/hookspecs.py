@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import cattrs
 
     from civicgrid.domain.admissibility import TopicRules
+    from civicgrid.domain.earning import EarningRule
     from civicgrid.domain.requests import Dispatch, Request
     from civicgrid.domain.schemes import GridCheck, GridScheme, PartyChain
     from civicgrid.workflows.calendar import WorkCalendar
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "classify_request",
     "prepare_converter",
+    "register_earning_rules",
     "register_grid_checks",
     "register_grid_schemes",
     "register_guards",
@@ -121,6 +123,21 @@ def register_topic_rules() -> Iterable[TopicRules]:
     plugin provides fails the build. Look a set up with
     :meth:`civicgrid.Registry.topic_rule_set` and triage a topic with
     :meth:`civicgrid.TopicRules.triage`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_earning_rules() -> Iterable[EarningRule]:
+    """Return the earning rules (积分规则, DOMAIN.md P8) this plugin provides.
+
+    Called once per registry build; keys are unique across all plugins, and a second plugin
+    registering a key already taken is an error naming both. A rule says which activity earns
+    (an event of a method, or a named activity such as ``patrol``), how much in each currency
+    (city and district points at once, P1), the caps per day and per period and the roles
+    eligible. A :class:`civicgrid.PointsDesk` built from the registry awards by every rule; the
+    library's defaults come from the built-in plugin ``civicgrid.earning``: block it to replace
+    them. A rule naming a method no plugin provides never matches.
     """
     raise NotImplementedError
 

@@ -46,6 +46,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("civicgrid.participatory_planning", "civicgrid.plugins.builtin.participatory_planning"),
     ("civicgrid.six_foot_lane", "civicgrid.plugins.builtin.six_foot_lane"),
     ("civicgrid.topic_handling", "civicgrid.plugins.builtin.topic_handling"),
+    ("civicgrid.redemption", "civicgrid.plugins.builtin.redemption"),
+    ("civicgrid.earning", "civicgrid.plugins.builtin.earning"),
 )
 """(plugin name, module) of the library's own plugins, registered like any other."""
 

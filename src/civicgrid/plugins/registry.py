@@ -18,6 +18,7 @@ import cattrs
 import pluggy
 
 from civicgrid.domain.admissibility import TopicRules, UnknownTopicRules
+from civicgrid.domain.earning import EarningRule
 from civicgrid.domain.findings import Finding
 from civicgrid.domain.organisations import Organisations
 from civicgrid.domain.people import Roster
@@ -68,6 +69,8 @@ class Registry:
     the order asked (pluggy's: last registered first, ``tryfirst``/``trylast`` honoured)."""
     topic_rules: Mapping[str, TopicRules] = attrs.field(factory=dict)
     """Each city's "七议五不议" rule set, by key, with the plugin that provided it."""
+    earning_rules: Mapping[str, EarningRule] = attrs.field(factory=dict)
+    """Every plugin's earning rules (P8), by key, each with its plugin set."""
 
     def method(self, key: str) -> Method:
         """Return method ``key``, or raise :class:`UnknownMethod` listing what is installed."""
@@ -296,7 +299,24 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         grid_checks=tuple(grid_checks.values()),
         dispatchers=dispatchers,
         topic_rules=MappingProxyType(topic_rules),
+        earning_rules=MappingProxyType(_earning_rules(pm)),
     )
+
+
+def _earning_rules(pm: pluggy.PluginManager) -> dict[str, EarningRule]:
+    """Collect every plugin's earning rules, keys unique across plugins."""
+    rules: dict[str, EarningRule] = {}
+    for plugin, rule in _items(pm, "register_earning_rules", EarningRule):
+        if rule.key in rules:
+            raise DuplicateRegistration(
+                "earning rule",
+                rule.key,
+                rules[rule.key].plugin or "",
+                plugin,
+                "register_earning_rules",
+            )
+        rules[rule.key] = attrs.evolve(rule, plugin=plugin)
+    return rules
 
 
 def _check_handling_classes(plugin: str, rules: TopicRules, methods: Mapping[str, Method]) -> None:

@@ -1,0 +1,265 @@
+"""The points desk (DOMAIN.md P1, P8; issue 6 parts 2 and 3): points from recorded work.
+
+A :class:`PointsDesk` books earn transactions into a :class:`~civicgrid.domain.ledger.Ledger`
+by the city's earning rules, and expiry transactions by its expiry policies. It earns from
+two sources only, so points follow from recorded work, never from typing a number:
+
+* the kernel's events: pass the desk to an engine as an observer (``observer(case, event)``)
+  and a request closed or a micro-wish fulfilled awards points by the rules naming that
+  method's trigger or target step;
+* named activities a desk records directly (a patrol, a mediation, a meeting attended,
+  hours served) with :meth:`PointsDesk.record`, each under the caller's activity id.
+
+Idempotency keys are ``earn:<case id>:<event seq>:<rule>`` (``earn:<activity id>:<rule>``
+for recorded activities), and a key already in the ledger is skipped before any cap is
+checked, so replaying events or recording an activity twice awards nothing twice. Every
+assessment, booked or not (ineligible, capped, no assignee), is kept in :attr:`awards` with
+its outcome; a booked award's transaction ``data`` says which cap cut it.
+
+:meth:`PointsDesk.tick` books the expiries that fell due, at the tick's instant, rebuilding
+first-earned-first-spent lots from the ledger each time, so redemptions booked by anyone
+else count. Both refuse like the ledger: an instant earlier than the last booked
+transaction raises :class:`~civicgrid.domain.ledger.LedgerError` (an engine reports that as
+an :class:`~civicgrid.errors.ObserverError`, the event recorded all the same).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from civicgrid.domain.earning import (
+    Activity,
+    Award,
+    EarnedTally,
+    EarningRule,
+    award_transaction,
+    holder_account,
+    issuer_account,
+)
+from civicgrid.domain.expiry import ExpiryPolicy, LotBook, due, expired_account
+from civicgrid.domain.ledger import Account, AccountKind, Ledger, Transaction
+from civicgrid.domain.time import require_aware
+from civicgrid.errors import InvalidData, Problem
+from civicgrid.workflows.event import EventKind
+
+if TYPE_CHECKING:
+    from civicgrid.workflows.case import Case
+    from civicgrid.workflows.event import Event
+
+__all__ = ["PointsDesk", "person_owner"]
+
+
+def person_owner(person: str) -> str:
+    """Return the default owner of a person's accounts: ``person:<id>``."""
+    return f"person:{person}"
+
+
+def _no_roles(_person: str) -> Iterable[str]:
+    return ()
+
+
+class PointsDesk:
+    """Awards points by earning rules and books expiries, into one ledger.
+
+    ``roles_of(person)`` gives an earner's roles for rules limited to roles (none by default,
+    so such rules award nothing until it is given); ``owner_of(person)`` names the owner part
+    of their account ids (``person:<id>`` by default). Accounts are opened as needed.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        rules: Iterable[EarningRule],
+        *,
+        policies: Iterable[ExpiryPolicy] = (),
+        roles_of: Callable[[str], Iterable[str]] = _no_roles,
+        owner_of: Callable[[str], str] = person_owner,
+    ) -> None:
+        self._ledger = ledger
+        self._rules: dict[str, EarningRule] = {}
+        self._policies: dict[str, ExpiryPolicy] = {}
+        problems: list[Problem] = []
+        for rule in rules:
+            if rule.key in self._rules:
+                problems.append(Problem(f"rules.{rule.key}", "key given twice"))
+            self._rules[rule.key] = rule
+            problems.extend(
+                Problem(f"rules.{rule.key}.amounts.{c}", "currency not declared in the ledger")
+                for c in rule.amounts
+                if c not in ledger.currencies
+            )
+        for policy in policies:
+            if policy.currency in self._policies:
+                problems.append(Problem(f"policies.{policy.key}", "a second policy for a currency"))
+            elif policy.currency not in ledger.currencies:
+                problems.append(Problem(f"policies.{policy.key}", "currency not declared"))
+            self._policies[policy.currency] = policy
+        if problems:
+            raise InvalidData("points desk", problems)
+        for currency in {c for r in self._rules.values() for c in r.amounts}:
+            ledger.open(
+                Account(id=issuer_account(currency), currency=currency, kind=AccountKind.ISSUER)
+            )
+        for currency in self._policies:
+            ledger.open(
+                Account(id=expired_account(currency), currency=currency, kind=AccountKind.SINK)
+            )
+        self._roles_of = roles_of
+        self._owner_of = owner_of
+        self._lock = threading.RLock()
+        self._tally = EarnedTally()
+        self._seen = 0
+        self._awards: list[Award] = []
+        self._catch_up()
+
+    @classmethod
+    def from_registry(cls, registry: Any, ledger: Ledger, **kwargs: Any) -> PointsDesk:
+        """Build a desk over every earning rule of a registry (``registry.earning_rules``)."""
+        return cls(ledger, registry.earning_rules.values(), **kwargs)
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger the desk books into."""
+        return self._ledger
+
+    @property
+    def rules(self) -> Mapping[str, EarningRule]:
+        """The earning rules, by key."""
+        return dict(self._rules)
+
+    @property
+    def awards(self) -> tuple[Award, ...]:
+        """Every assessment made by this desk, in order, with its outcome and grants."""
+        return tuple(self._awards)
+
+    def _catch_up(self) -> None:
+        """Fold into the cap tally whatever the ledger booked since last seen."""
+        if len(self._ledger) > self._seen:
+            for transaction in list(self._ledger)[self._seen :]:
+                self._tally.fold(transaction)
+            self._seen = len(self._ledger)
+
+    # ----------------------------------------------------------------------- earning
+
+    def __call__(self, case: Case, event: Event) -> None:
+        """Observe an engine event (the desk is an engine observer)."""
+        self.observe(case, event)
+
+    def observe(self, case: Case, event: Event) -> tuple[Award, ...]:
+        """Award points for ``event`` of ``case`` by every rule naming its method and step."""
+        if event.kind not in (EventKind.OPENED, EventKind.TRANSITION):
+            return ()
+        activity = Activity(
+            key=f"{event.case_id}:{event.seq}",
+            at=event.at,
+            actor=event.actor,
+            method=case.method_key,
+            trigger=event.trigger if event.kind is EventKind.TRANSITION else None,
+            target=event.target,
+            assignee=event.assignee,
+            data={"case": event.case_id, "seq": event.seq},
+        )
+        return self._award(activity, None)
+
+    def record(
+        self,
+        activity: str,
+        *,
+        key: str,
+        person: str,
+        at: datetime,
+        quantity: int = 1,
+        booked_at: datetime | None = None,
+    ) -> tuple[Award, ...]:
+        """Award points for a named activity (``patrol`` …) done by ``person`` at ``at``.
+
+        ``key`` identifies the activity (a patrol log id): recording it again awards nothing.
+        Caps count the day and period of ``at``; the transaction is booked at ``booked_at``
+        (default ``at``), which must not be before the ledger's last transaction.
+        """
+        require_aware(at, "at")
+        if booked_at is not None:
+            require_aware(booked_at, "booked_at")
+        done = Activity(key=key, at=at, actor=person, name=activity, quantity=quantity)
+        return self._award(done, booked_at)
+
+    def _award(self, activity: Activity, booked_at: datetime | None) -> tuple[Award, ...]:
+        out: list[Award] = []
+        with self._lock:
+            for rule in self._rules.values():
+                if not rule.matches(activity):
+                    continue
+                key = f"earn:{activity.key}:{rule.key}"
+                if self._booked(key):
+                    continue
+                self._catch_up()
+                award = self._tally.assess(rule, activity, self._roles_of)
+                earner = award.earner
+                transaction = (
+                    None
+                    if earner is None
+                    else award_transaction(
+                        award, key=key, owner=self._owner_of(earner), at=booked_at
+                    )
+                )
+                if transaction is not None and earner is not None:
+                    for currency in award.booked:
+                        self._ledger.open(
+                            Account(
+                                id=holder_account(self._owner_of(earner), currency),
+                                currency=currency,
+                                owner=self._owner_of(earner),
+                            )
+                        )
+                    self._ledger.post(transaction)
+                    self._catch_up()
+                self._awards.append(award)
+                out.append(award)
+        return tuple(out)
+
+    def _booked(self, key: str) -> bool:
+        try:
+            self._ledger.transaction(key)
+        except KeyError:
+            return False
+        return True
+
+    # ----------------------------------------------------------------------- expiry
+
+    def tick(self, now: datetime) -> tuple[Transaction, ...]:
+        """Book every expiry due at or before ``now``, at ``now``; return what was booked.
+
+        Idempotent: lots already lapsed have nothing left, so a second tick books nothing.
+        Points given back to a lapsed lot later (a cancelled redemption) lapse at the next
+        tick, under the key with ``:2``, ``:3`` … appended.
+        """
+        require_aware(now, "now")
+        if not self._policies:
+            return ()
+        ledger = self._ledger
+        with self._lock:
+            tracked: dict[str, bool] = {}
+
+            def is_tracked(account_id: str) -> bool:
+                known = tracked.get(account_id)
+                if known is None:
+                    account = ledger.account(account_id)
+                    known = tracked[account_id] = (
+                        account.kind is AccountKind.HOLDER and account.currency in self._policies
+                    )
+                return known
+
+            book = LotBook.of(ledger, is_tracked)
+            booked: list[Transaction] = []
+            for account_id in book.accounts():
+                policy = self._policies[ledger.account(account_id).currency]
+                for expiry in due(book, account_id, policy, now):
+                    key, n = expiry.key, 1
+                    while self._booked(key):
+                        n += 1
+                        key = f"{expiry.key}:{n}"
+                    booked.append(ledger.post(expiry.transaction(at=now, key=key)))
+            return tuple(booked)

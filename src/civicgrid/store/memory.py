@@ -1,0 +1,71 @@
+"""The in-memory event store: the contract with nothing durable, for tests and simulations.
+
+Records are kept as the same compact JSON text the SQLite store writes, so what is read back
+is a fresh parsed copy (never the object appended, which the caller may go on changing) and
+anything the durable stores would refuse is refused here too.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from civicgrid.store.errors import ConcurrencyConflict
+from civicgrid.store.protocol import Batch, JSONValue, StoredRecord
+from civicgrid.store.records import check_batch, check_stream, check_version, decode
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """Streams in a dict, one lock around every write; thread-safe, gone when dropped."""
+
+    __slots__ = ("_lock", "_streams")
+
+    def __init__(self) -> None:
+        self._streams: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def append(self, stream: str, records: Sequence[JSONValue], *, expected_version: int) -> int:
+        """Append ``records`` if ``stream`` is at ``expected_version``; return the new version."""
+        return self.append_many({stream: (records, expected_version)})[stream]
+
+    def append_many(self, batch: Batch) -> dict[str, int]:
+        """Append to several streams, each checked first: all are stored or none is."""
+        encoded = check_batch(batch)
+        with self._lock:
+            streams = self._streams
+            for stream, (_, expected) in encoded.items():
+                actual = len(streams.get(stream, ()))
+                if actual != expected:
+                    raise ConcurrencyConflict(stream, expected, actual)
+            versions: dict[str, int] = {}
+            for stream, (texts, expected) in encoded.items():
+                if texts:
+                    streams.setdefault(stream, []).extend(texts)
+                versions[stream] = expected + len(texts)
+            return versions
+
+    def read(self, stream: str, from_version: int = 1) -> list[StoredRecord]:
+        """Return the records of ``stream`` from ``from_version`` on, in order."""
+        check_stream(stream)
+        check_version(from_version, "from_version", least=1)
+        texts = self._streams.get(stream, ())
+        return [
+            StoredRecord(version, decode(text))
+            for version, text in enumerate(texts[from_version - 1 :], start=from_version)
+        ]
+
+    def version(self, stream: str) -> int:
+        """Return the number of the last record of ``stream``, 0 if it holds none."""
+        check_stream(stream)
+        return len(self._streams.get(stream, ()))
+
+    def streams(self, prefix: str = "") -> list[str]:
+        """Return the names of the streams holding records that start with ``prefix``, sorted."""
+        with self._lock:
+            names = list(self._streams)
+        return sorted(name for name in names if name.startswith(prefix))
+
+    def close(self) -> None:
+        """Nothing to release: the records live as long as the store."""

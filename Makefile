@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 LOWEST_STAMP := $(LOWEST)/.installed
 
-.PHONY: demo test lint typecheck unit unit-lowest bench clean
+.PHONY: demo test lint typecheck unit unit-lowest bench docs clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "civicgrid needs Python 3.11 or newer: run make PYTHON=/path/to/python3.11")'
@@ -25,8 +25,8 @@ demo: $(STAMP)
 	$(BIN)/civicgrid demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples scripts docs/examples
+	$(BIN)/ruff format --check src tests bench examples scripts docs/examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -43,6 +43,13 @@ test: lint typecheck unit unit-lowest
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/units.py
+	$(BIN)/python bench/requests.py
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/store.py
+
+# The documentation site, built strictly (warnings are errors) into site/.
+docs: $(STAMP)
+	$(BIN)/python scripts/build_docs.py site
 
 clean:
-	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,6 +10,7 @@ its full collections walk them all and would be measured instead of the stores.
 
     .venv/bin/python bench/store.py                     # 1,000,000 events
     .venv/bin/python bench/store.py --events 100000     # quick check
+    .venv/bin/python bench/store.py --postgres postgresql://user@host:port/db   # and PostgreSQL
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1000, help="events per transaction")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--postgres", metavar="URL", help="also an empty PostgreSQL database")
     args = parser.parse_args(argv)
 
     print(f"generating {args.events:,} events of 53522 cases …", flush=True)
@@ -145,6 +147,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert read_events(store, sample) == read_events(memory, sample)
             stored = sum(store.version(name) for name in store.streams("case:"))
             assert stored == len(raw), (stored, len(raw))
+        if args.postgres:
+            from civicgrid.store.postgres import PostgresStore  # noqa: PLC0415 - optional extra
+
+            with PostgresStore(args.postgres) as postgres:
+                if postgres.streams():
+                    print("the PostgreSQL database is not empty", file=sys.stderr)
+                    return 1
+                results["postgres"] = write(postgres, work)
+                assert read_events(postgres, sample) == read_events(memory, sample)
         plain = Path(directory) / "plain.db"
         results["plain sqlite3"] = floor(plain, work)
         plain_size = size_of(plain)

@@ -452,11 +452,17 @@ if TYPE_CHECKING:
         build_registry,
         load_registry,
     )
+    from civicgrid.report.charts import (
+        MissingReportExtra,
+    )
     from civicgrid.report.comparison import (
         Comparison,
         ComparisonRow,
         compare_methods,
         format_value,
+    )
+    from civicgrid.report.html import (
+        write_report,
     )
     from civicgrid.report.indicators import (
         DeadlineTally,
@@ -466,6 +472,13 @@ if TYPE_CHECKING:
         Timing,
         indicators_from_events,
         summarise,
+    )
+    from civicgrid.report.loading import (
+        DayRecord,
+        NotARun,
+        Run,
+        RunMeta,
+        load_run,
     )
     from civicgrid.report.records import (
         NO_UNIT,
@@ -943,10 +956,12 @@ _EXPORTS: dict[str, str] = {
     "Registry": "civicgrid.plugins.registry",
     "build_registry": "civicgrid.plugins.registry",
     "load_registry": "civicgrid.plugins.registry",
+    "MissingReportExtra": "civicgrid.report.charts",
     "Comparison": "civicgrid.report.comparison",
     "ComparisonRow": "civicgrid.report.comparison",
     "compare_methods": "civicgrid.report.comparison",
     "format_value": "civicgrid.report.comparison",
+    "write_report": "civicgrid.report.html",
     "DeadlineTally": "civicgrid.report.indicators",
     "IndicatorBuilder": "civicgrid.report.indicators",
     "Indicators": "civicgrid.report.indicators",
@@ -954,6 +969,11 @@ _EXPORTS: dict[str, str] = {
     "Timing": "civicgrid.report.indicators",
     "indicators_from_events": "civicgrid.report.indicators",
     "summarise": "civicgrid.report.indicators",
+    "DayRecord": "civicgrid.report.loading",
+    "NotARun": "civicgrid.report.loading",
+    "Run": "civicgrid.report.loading",
+    "RunMeta": "civicgrid.report.loading",
+    "load_run": "civicgrid.report.loading",
     "CaseRecord": "civicgrid.report.records",
     "DeadlineStanding": "civicgrid.report.records",
     "GroupKey": "civicgrid.report.records",
@@ -1151,6 +1171,7 @@ __all__ = [
     "CrossAppointmentReport",
     "CrossBody",
     "Currency",
+    "DayRecord",
     "Deadline",
     "DeadlineStanding",
     "DeadlineState",
@@ -1252,7 +1273,9 @@ __all__ = [
     "MemberSummary",
     "Method",
     "Minutes",
+    "MissingReportExtra",
     "NaiveDatetimeError",
+    "NotARun",
     "NotEligible",
     "NotOnOffer",
     "NotRegistered",
@@ -1333,6 +1356,8 @@ __all__ = [
     "Role",
     "RoleRefused",
     "Roster",
+    "Run",
+    "RunMeta",
     "Screening",
     "Seat",
     "SecretaryVacant",
@@ -1458,6 +1483,7 @@ __all__ = [
     "load_method",
     "load_open311",
     "load_registry",
+    "load_run",
     "load_units_csv",
     "loads_method",
     "make_converter",
@@ -1483,6 +1509,7 @@ __all__ = [
     "working_time_between",
     "worst",
     "write_ledger_csv",
+    "write_report",
 ]
 
 

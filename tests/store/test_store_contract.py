@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -25,6 +27,7 @@ from civicgrid.store.codec import (
 )
 from civicgrid.store.errors import ConcurrencyConflict, UnknownStream
 from civicgrid.store.memory import MemoryStore
+from civicgrid.store.postgres import PostgresStore
 from civicgrid.store.protocol import EventStore, StoredRecord
 from civicgrid.store.sqlite import SQLiteStore
 from civicgrid.store.streams import (
@@ -61,11 +64,36 @@ def sqlite_store() -> Iterator[EventStore]:
         yield s
 
 
+@contextmanager
+def postgres_store() -> Iterator[EventStore]:
+    """A fresh PostgreSQL store in a schema of its own on the test server, dropped afterwards.
+
+    The server is named by CIVICGRID_TEST_POSTGRES_URL or started by tests/store/conftest.py;
+    where there is none, the test is skipped with the reason.
+    """
+    url = os.environ.get("CIVICGRID_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("no PostgreSQL server for the store tests (see the terminal summary)")
+    import psycopg  # noqa: PLC0415 - the optional extra
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {name}")
+    try:
+        joiner = "&" if "?" in url else "?"
+        with PostgresStore(f"{url}{joiner}options=-csearch_path%3D{name}") as store:
+            yield store
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP SCHEMA {name} CASCADE")
+
+
 FACTORIES: dict[str, Callable[[], AbstractContextManager[EventStore]]] = {
     "memory": memory_store,
+    "postgres": postgres_store,
     "sqlite": sqlite_store,
 }
-"""Every implementation the contract runs against (PostgreSQL joins here)."""
+"""Every implementation the contract runs against."""
 
 
 @pytest.fixture(params=sorted(FACTORIES))

@@ -8,6 +8,8 @@ in-memory implementation, :mod:`~civicgrid.store.sqlite` the embedded default, a
 :mod:`~civicgrid.store.streams` the typed helpers that store and load cases and ledgers.
 """
 
+from typing import Any
+
 from civicgrid.store.codec import case_stream, encode_events, encode_transactions, ledger_stream
 from civicgrid.store.errors import ConcurrencyConflict, SchemaError, StoreError, UnknownStream
 from civicgrid.store.memory import MemoryStore
@@ -26,6 +28,7 @@ __all__ = [
     "ConcurrencyConflict",
     "EventStore",
     "MemoryStore",
+    "PostgresStore",
     "SQLiteStore",
     "SchemaError",
     "StoreError",
@@ -42,3 +45,12 @@ __all__ = [
     "read_events",
     "read_transactions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PostgresStore is loaded on first use, so civicgrid.store works without psycopg.
+    if name == "PostgresStore":
+        from civicgrid.store.postgres import PostgresStore  # noqa: PLC0415
+
+        return PostgresStore
+    raise AttributeError(f"module 'civicgrid.store' has no attribute {name!r}")

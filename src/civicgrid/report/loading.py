@@ -1,0 +1,323 @@
+"""A simulation run read back from its store alone: meta, units, case events, ledger, days.
+
+A run writes one store with the streams ``sim:meta`` (one JSON object), ``district:units``
+(one ``[id, parent, kind, name_zh, households, residents]`` record per unit, parents first),
+``case:<id>`` (each case's events), ``ledger:points`` (the points ledger's transactions) and
+``sim:days`` (one record per committed day). :func:`load_run` reads them into a :class:`Run`;
+:func:`open_store` opens the store a command line names. Ledger accounts are configuration,
+not history, so they are declared again from the transactions' account ids by the agreed
+conventions (:func:`accounts_for`).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+import attrs
+
+from civicgrid.domain.ledger import (
+    BUILTIN_CURRENCIES,
+    MICRO_FUND_FEN,
+    TIME_BANK_MINUTES,
+    Account,
+    AccountKind,
+    Currency,
+    Ledger,
+    Transaction,
+)
+from civicgrid.domain.units import Unit, UnitKind, UnitTree
+from civicgrid.errors import InvalidData, Problem
+from civicgrid.store.errors import StoreError
+from civicgrid.store.protocol import EventStore
+from civicgrid.store.sqlite import SQLiteStore
+from civicgrid.store.streams import read_events, read_transactions
+from civicgrid.workflows.event import Event
+
+__all__ = [
+    "DAYS_STREAM",
+    "LEDGER",
+    "META_STREAM",
+    "UNITS_STREAM",
+    "DayRecord",
+    "NotARun",
+    "Run",
+    "RunMeta",
+    "accounts_for",
+    "load_run",
+    "open_store",
+]
+
+META_STREAM = "sim:meta"
+UNITS_STREAM = "district:units"
+DAYS_STREAM = "sim:days"
+LEDGER = "points"
+"""The ledger name: its stream is ``ledger:points``."""
+
+_PREFIX_KINDS = {
+    "issuer": AccountKind.ISSUER,
+    "hold": AccountKind.HOLD,
+    "sink": AccountKind.SINK,
+    "fund": AccountKind.FUND,
+    "timebank": AccountKind.FUND,
+}
+_PREFIX_CURRENCY = {"fund": MICRO_FUND_FEN.key, "timebank": TIME_BANK_MINUTES.key}
+"""Accounts whose id does not end in their currency: micro-funds and time-bank backing."""
+
+
+class NotARun(StoreError, LookupError):
+    """The store holds no ``sim:meta`` record: it is not the store of a simulation run."""
+
+    def __init__(self, store: object) -> None:
+        self.store = store
+        super().__init__(
+            f"{store!r} holds no {META_STREAM!r} record: not the store of a simulation run",
+            f"{store!r} 中没有 {META_STREAM!r} 记录：不是模拟运行的存储",
+        )
+
+
+@attrs.frozen(kw_only=True)
+class RunMeta:
+    """What ``sim:meta`` says about a run: preset, seed, length, start, methods, timezone."""
+
+    preset: str
+    seed: int
+    days: int
+    start: date
+    requests_method: str
+    deliberation_method: str | None
+    tz: str
+    library: str
+    schema: int
+
+    @property
+    def zone(self) -> tzinfo:
+        """The run's timezone as an object."""
+        return ZoneInfo(self.tz)
+
+
+@attrs.frozen(kw_only=True)
+class DayRecord:
+    """One committed simulated day, as ``sim:days`` records it."""
+
+    day: int
+    date: date
+    requests: int
+    events: int
+    transactions: int
+    open_cases: int
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Run:
+    """A run read back: its meta, unit tree, every case event, points ledger and days."""
+
+    meta: RunMeta
+    tree: UnitTree | None
+    """``None`` when the store holds no ``district:units``."""
+    events: tuple[Event, ...]
+    """Every case's events, case by case in stream-name order, each case's in order."""
+    ledger: Ledger | None
+    """``None`` when the store holds no ``ledger:points``."""
+    days: tuple[DayRecord, ...]
+
+    @property
+    def as_of(self) -> datetime | None:
+        """The end of the last committed day (midnight after it), ``None`` before any day."""
+        if not self.days:
+            return None
+        return datetime.combine(self.days[-1].date + timedelta(days=1), time(), self.meta.zone)
+
+
+def open_store(spec: str | os.PathLike[str]) -> SQLiteStore:
+    """Open an existing SQLite store named ``sqlite:PATH`` or by a path; never create one.
+
+    A missing file raises :class:`~civicgrid.store.errors.StoreError` (opening would create an
+    empty store); a file that is not a store raises what :class:`SQLiteStore` raises.
+    """
+    text = os.fspath(spec)
+    path = Path(text.removeprefix("sqlite:"))
+    if not path.is_file():
+        raise StoreError(f"{text}: no such store file", f"{text}：存储文件不存在")
+    try:
+        return SQLiteStore(path)
+    except StoreError:
+        raise
+    except Exception as error:  # sqlite3.DatabaseError for a file that is not SQLite
+        raise StoreError(
+            f"{text}: cannot open ({error})", f"{text}：无法打开（{error}）"
+        ) from error
+
+
+def accounts_for(
+    transactions: Iterable[Transaction], *, currencies: Iterable[Currency] = BUILTIN_CURRENCIES
+) -> list[Account]:
+    """Declare the accounts ``transactions`` name, by the simulation's account-id conventions.
+
+    The kind comes from the prefix: ``issuer:`` ISSUER, ``hold:`` HOLD, ``sink:`` SINK,
+    ``fund:`` FUND, ``timebank:`` FUND with overdraft, anything else HOLDER. The currency is
+    the id's last ``:`` part (``person:p1:city_points``), except ``fund:<id>`` (micro-fund fen)
+    and ``timebank:<community>`` (time-bank minutes). An id naming no known currency raises
+    :class:`~civicgrid.errors.InvalidData` listing each one.
+    """
+    known = {c.key for c in currencies}
+    accounts: dict[str, Account] = {}
+    problems: list[Problem] = []
+    for transaction in transactions:
+        for posting in transaction.postings:
+            account_id = posting.account
+            if account_id in accounts:
+                continue
+            prefix = account_id.split(":", 1)[0]
+            currency = _PREFIX_CURRENCY.get(prefix, account_id.rsplit(":", 1)[-1])
+            if currency not in known:
+                problems.append(
+                    Problem(f"{transaction.key}.{account_id}", "names no known currency")
+                )
+                continue
+            accounts[account_id] = Account(
+                id=account_id,
+                currency=currency,
+                kind=_PREFIX_KINDS.get(prefix, AccountKind.HOLDER),
+                overdraft=prefix == "timebank",
+            )
+    if problems:
+        raise InvalidData("ledger accounts", problems)
+    return list(accounts.values())
+
+
+def load_run(store: EventStore) -> Run:
+    """Read the run in ``store``; :class:`NotARun` when it has no ``sim:meta``.
+
+    Malformed records raise :class:`~civicgrid.errors.InvalidData` naming the stream and the
+    record; events and transactions are decoded as the store's helpers decode them.
+    """
+    meta_records = store.read(META_STREAM)
+    if not meta_records:
+        raise NotARun(store)
+    meta = _meta(meta_records[0].data)
+    units = [_unit(r.version, r.data) for r in store.read(UNITS_STREAM)]
+    events: list[Event] = []
+    for stream in store.streams("case:"):
+        events.extend(read_events(store, stream.removeprefix("case:")))
+    transactions = read_transactions(store, LEDGER)
+    ledger = None
+    if transactions:
+        ledger = Ledger.replay(transactions, accounts=accounts_for(transactions))
+    days = tuple(_day(r.version, r.data) for r in store.read(DAYS_STREAM))
+    return Run(
+        meta=meta,
+        tree=UnitTree(units) if units else None,
+        events=tuple(events),
+        ledger=ledger,
+        days=days,
+    )
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _meta(data: Any) -> RunMeta:
+    what = f"{META_STREAM} record 1"
+    if not isinstance(data, Mapping):
+        raise InvalidData(what, [Problem("", "must be a JSON object")])
+    problems: list[Problem] = []
+    methods = data.get("methods")
+    if not isinstance(methods, Mapping) or not isinstance(methods.get("requests"), str):
+        problems.append(Problem("methods.requests", "must name the requests method"))
+        methods = {}
+    deliberation = methods.get("deliberation")
+    if deliberation is not None and not isinstance(deliberation, str):
+        problems.append(Problem("methods.deliberation", "must be a method key or null"))
+    fields = {key: data.get(key) for key in ("preset", "tz", "library")}
+    problems += [
+        Problem(k, "must be a string") for k, v in fields.items() if not isinstance(v, str)
+    ]
+    numbers = {key: data.get(key) for key in ("seed", "days", "schema")}
+    problems += [
+        Problem(k, "must be a whole number")
+        for k, v in numbers.items()
+        if not isinstance(v, int) or isinstance(v, bool)
+    ]
+    start = _date(data.get("start"), "start", problems)
+    if isinstance(fields["tz"], str) and fields["tz"] not in _zones():
+        problems.append(Problem("tz", f"{fields['tz']!r} is not a known timezone"))
+    if problems or start is None:
+        raise InvalidData(what, problems)
+    return RunMeta(
+        preset=str(fields["preset"]),
+        seed=int(numbers["seed"]),  # type: ignore[arg-type]  # checked above
+        days=int(numbers["days"]),  # type: ignore[arg-type]
+        start=start,
+        requests_method=str(methods["requests"]),
+        deliberation_method=deliberation,
+        tz=str(fields["tz"]),
+        library=str(fields["library"]),
+        schema=int(numbers["schema"]),  # type: ignore[arg-type]
+    )
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    """Return the zone keys this machine knows (ZoneInfo on an unknown key imports)."""
+    return frozenset(available_timezones())
+
+
+def _unit(version: int, data: Any) -> Unit:
+    what = f"{UNITS_STREAM} record {version}"
+    if not isinstance(data, list) or len(data) != 6:
+        raise InvalidData(what, [Problem("", "must be [id, parent, kind, name_zh, hh, res]")])
+    unit_id, parent, kind, name_zh, households, residents = data
+    try:
+        unit_kind = UnitKind(kind)
+    except ValueError:
+        raise InvalidData(what, [Problem("kind", f"{kind!r} is not a unit kind")]) from None
+    return Unit(
+        id=unit_id,
+        parent=parent,
+        kind=unit_kind,
+        name_zh=name_zh if isinstance(name_zh, str) else "",
+        households=households,
+        residents=residents,
+    )
+
+
+def _day(version: int, data: Any) -> DayRecord:
+    what = f"{DAYS_STREAM} record {version}"
+    if not isinstance(data, Mapping):
+        raise InvalidData(what, [Problem("", "must be a JSON object")])
+    problems: list[Problem] = []
+    keys = ("day", "requests", "events", "transactions", "open_cases")
+    counts = {key: data.get(key) for key in keys}
+    problems += [
+        Problem(k, "must be a whole number")
+        for k, v in counts.items()
+        if not isinstance(v, int) or isinstance(v, bool)
+    ]
+    day = _date(data.get("date"), "date", problems)
+    if problems or day is None:
+        raise InvalidData(what, problems)
+    numbers = {k: int(v) for k, v in counts.items() if isinstance(v, int)}
+    return DayRecord(
+        day=numbers["day"],
+        date=day,
+        requests=numbers["requests"],
+        events=numbers["events"],
+        transactions=numbers["transactions"],
+        open_cases=numbers["open_cases"],
+    )
+
+
+def _date(value: object, field: str, problems: list[Problem]) -> date | None:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    problems.append(Problem(field, f"must be a date YYYY-MM-DD, not {value!r}"))
+    return None

@@ -11,13 +11,12 @@ conventions (:func:`accounts_for`).
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import attrs
 
@@ -31,6 +30,7 @@ from civicgrid.domain.ledger import (
     Ledger,
     Transaction,
 )
+from civicgrid.domain.time import get_timezone
 from civicgrid.domain.units import Unit, UnitKind, UnitTree
 from civicgrid.errors import InvalidData, Problem
 from civicgrid.store.errors import StoreError
@@ -245,7 +245,7 @@ def _meta(data: Any) -> RunMeta:
         if not isinstance(v, int) or isinstance(v, bool)
     ]
     start = _date(data.get("start"), "start", problems)
-    if isinstance(fields["tz"], str) and fields["tz"] not in _zones():
+    if isinstance(fields["tz"], str) and not _known_zone(fields["tz"]):
         problems.append(Problem("tz", f"{fields['tz']!r} is not a known timezone"))
     if problems or start is None:
         raise InvalidData(what, problems)
@@ -262,10 +262,13 @@ def _meta(data: Any) -> RunMeta:
     )
 
 
-@functools.cache
-def _zones() -> frozenset[str]:
-    """Return the zone keys this machine knows (ZoneInfo on an unknown key imports)."""
-    return frozenset(available_timezones())
+def _known_zone(name: str) -> bool:
+    """Whether ``name`` is a timezone this machine (or python-dateutil's copy) knows."""
+    try:
+        get_timezone(name)
+    except (LookupError, ValueError):
+        return False
+    return True
 
 
 def _unit(version: int, data: Any) -> Unit:

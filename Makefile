@@ -21,8 +21,12 @@ $(LOWEST_STAMP): pyproject.toml .ci/lowest-constraints.txt
 		-c .ci/lowest-constraints.txt -e '.[dev]'
 	touch $@
 
+# The main job: a 30-day simulation of Chenghua on the embedded SQLite store, its summary and
+# report (demo-report/report.html). The summary equals `civicgrid report sqlite:demo.db`.
 demo: $(STAMP)
-	$(BIN)/civicgrid demo
+	rm -f demo.db demo.db-wal demo.db-shm
+	$(BIN)/civicgrid simulate --preset chenghua --days 30 --seed 1 --store sqlite:demo.db \
+		--report demo-report
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench examples scripts docs/examples
@@ -52,4 +56,4 @@ docs: $(STAMP)
 	$(BIN)/python scripts/build_docs.py site
 
 clean:
-	rm -rf $(VENV) $(LOWEST) site .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LOWEST) site demo.db demo.db-wal demo.db-shm demo-report .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -493,6 +493,9 @@ if TYPE_CHECKING:
         make_converter,
         structure,
     )
+    from civicgrid.simulation.runner import (
+        simulate,
+    )
     from civicgrid.workflows.actor import (
         SYSTEM_ACTOR,
         Actor,
@@ -983,6 +986,7 @@ _EXPORTS: dict[str, str] = {
     "group_records": "civicgrid.report.records",
     "make_converter": "civicgrid.serialization",
     "structure": "civicgrid.serialization",
+    "simulate": "civicgrid.simulation.runner",
     "Actor": "civicgrid.workflows.actor",
     "SYSTEM_ACTOR": "civicgrid.workflows.actor",
     "actor_for": "civicgrid.workflows.authority",
@@ -1503,6 +1507,7 @@ __all__ = [
     "screen_organisation",
     "screen_organisations",
     "seats_counted",
+    "simulate",
     "structure",
     "summarise",
     "validate_method",

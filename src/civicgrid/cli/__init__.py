@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from civicgrid.cli import demo, grid, methods, report, requests
+from civicgrid.cli import demo, grid, methods, report, requests, simulate
 from civicgrid.cli.common import EXIT_ERROR, EXIT_USAGE
 from civicgrid.errors import CivicGridError, UnknownMethod
 from civicgrid.plugins.manager import PluginSpec
@@ -70,6 +70,6 @@ def _parser() -> argparse.ArgumentParser:
         help="do not load the plugin with this name (repeatable), e.g. civicgrid.six_self",
     )
     commands = parser.add_subparsers(dest="command")
-    for module in (methods, demo, grid, requests, report):
+    for module in (methods, demo, grid, requests, simulate, report):
         module.add_parsers(commands)
     return parser

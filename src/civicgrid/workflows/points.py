@@ -138,7 +138,7 @@ class PointsDesk:
     def _catch_up(self) -> None:
         """Fold into the cap tally whatever the ledger booked since last seen."""
         if len(self._ledger) > self._seen:
-            for transaction in list(self._ledger)[self._seen :]:
+            for transaction in self._ledger.since(self._seen):
                 self._tally.fold(transaction)
             self._seen = len(self._ledger)
 

@@ -1,0 +1,483 @@
+"""The simulation's day loop: arrivals, actions, deadlines and points, one commit a day.
+
+:func:`simulate` builds a preset's district, opens requests as they arrive (through
+:class:`~civicgrid.workflows.intake.RequestDesk` and the registry's dispatcher), lets workers,
+residents and volunteers act in time order on a :class:`~civicgrid.workflows.clock.ManualClock`
+while ``Engine.tick`` records warnings and breaches as they fall due, and at the end of each
+simulated day commits, in ONE ``append_many``, the new events of every case touched that
+day, the day's ledger transactions and the ``sim:days`` record (the store layout agreed with
+the report: streams ``sim:meta``, ``district:units``, ``district:organisations``,
+``case:<id>``, ``ledger:points``, ``sim:days``). Closed cases are dropped once committed.
+
+Each day draws from ``random.Random(f"{seed}:{day}")`` and each case decision from a
+generator seeded by the case and its latest event (:class:`~civicgrid.simulation.agents.Draws`),
+so a run resumed from the store (``resume=True``) writes exactly what an uninterrupted one
+would. Interrupted between commits, the store holds whole days only.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import civicgrid
+from civicgrid.domain.earning import holder_account
+from civicgrid.domain.ledger import Ledger
+from civicgrid.domain.requests import Request
+from civicgrid.domain.time import DEFAULT_TZ
+from civicgrid.domain.units import Unit, UnitKind, UnitTree
+from civicgrid.errors import CivicGridError, InvalidData, Problem
+from civicgrid.plugins.registry import Registry, load_registry
+from civicgrid.report.indicators import IndicatorBuilder
+from civicgrid.serialization import make_converter
+from civicgrid.simulation import agents
+from civicgrid.simulation.agents import DATA, Draws, Workforce, account_for, accounts_for
+from civicgrid.simulation.arrivals import Places, day_arrivals, day_start
+from civicgrid.simulation.presets import Preset
+from civicgrid.simulation.presets import preset as find_preset
+from civicgrid.simulation.summary import Summary, summary_of
+from civicgrid.store.codec import case_stream, encode_events, encode_transactions, ledger_stream
+from civicgrid.store.protocol import EventStore
+from civicgrid.store.streams import load_case, load_ledger, read_events, read_transactions
+from civicgrid.workflows.actor import Actor
+from civicgrid.workflows.case import Case
+from civicgrid.workflows.clock import ManualClock
+from civicgrid.workflows.engine import Engine
+from civicgrid.workflows.event import Event, EventKind
+from civicgrid.workflows.intake import RequestDesk
+from civicgrid.workflows.points import PointsDesk, person_owner
+
+__all__ = ["LEDGER", "Progress", "simulate"]
+
+LEDGER = "points"
+"""The name of the run's points ledger (stream ``ledger:points``)."""
+REDEEMED = "sink:redeemed:city_points"
+"""Where redeemed city points go."""
+SCHEMA = 1
+Progress = Callable[[int, int], None]
+"""Told ``(days committed, days in the run)`` after each commit."""
+
+_REFUSALS = (CivicGridError,)
+
+
+def simulate(
+    preset: str | Preset,
+    *,
+    days: int,
+    seed: int,
+    store: EventStore,
+    requests_method: str = "immediate_53522",
+    start: date = date(2026, 1, 1),
+    scale: float = 1.0,
+    resume: bool = False,
+    registry: Registry | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Simulate ``days`` days of ``preset`` into ``store`` and return the run's summary.
+
+    A fresh run needs an empty store (one run per store); ``resume=True`` continues the run
+    in ``store`` from the day after its last committed one, and its arguments must match
+    the stored ``sim:meta`` (``scale`` is read from the stored units). Bad arguments raise
+    :class:`~civicgrid.errors.InvalidData` naming the field, an unknown method
+    :class:`~civicgrid.errors.UnknownMethod`, before anything is written.
+    """
+    began = time.perf_counter()
+    chosen = find_preset(preset) if isinstance(preset, str) else preset
+    registry = registry or load_registry()
+    registry.method(requests_method)
+    _check(days=days, seed=seed, scale=scale)
+    run = _Run(chosen, registry, requests_method, seed, start, store)
+    first = run.resume(days) if resume else run.begin(days, scale)
+    events = transactions = 0
+    for day in range(first, days):
+        counted = run.day(day)
+        events += counted[0]
+        transactions += counted[1]
+        if progress is not None:
+            progress(day + 1, days)
+    return summary_of(
+        store,
+        run.builder,
+        run.ledger,
+        meta=run.meta,
+        as_of=day_start(start, days),
+        wall_seconds=time.perf_counter() - began,
+        events_this_run=events,
+        days_this_run=max(0, days - first),
+        definition=run.method,
+    )
+
+
+def _check(*, days: object, seed: object, scale: object) -> None:
+    problems = []
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        problems.append(Problem("days", f"must be a whole number >= 1, not {days!r}"))
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        problems.append(Problem("seed", f"must be a whole number, not {seed!r}"))
+    if not isinstance(scale, int | float) or not 0.001 <= scale <= 4:
+        problems.append(Problem("scale", f"must lie in [0.001, 4], not {scale!r}"))
+    if problems:
+        raise InvalidData("simulation", problems)
+
+
+class _Run:
+    """One run's state between days: engine, open cases, schedule, ledger and desks."""
+
+    def __init__(
+        self,
+        preset: Preset,
+        registry: Registry,
+        method_key: str,
+        seed: int,
+        start: date,
+        store: EventStore,
+    ) -> None:
+        self.preset = preset
+        self.behaviour = preset.behaviour
+        self.registry = registry
+        self.key = method_key
+        self.method = registry.method(method_key)
+        self.policy = agents.read_policy(self.method)
+        if not self.policy.rating_step or self.method.initial not in self.policy.forward:
+            raise InvalidData(
+                "simulation",
+                [Problem("requests_method", f"{method_key!r} has no rated way to 'closed'")],
+            )
+        self.top = self.method.escalation[-1].key if self.method.escalation else None
+        self.ladder = frozenset(level.key for level in self.method.escalation)
+        self.seed = seed
+        self.start = start
+        self.store = store
+        self.clock = ManualClock(day_start(start, 0))
+        self.engine = Engine.from_registry(registry, clock=self.clock, tz=DEFAULT_TZ)
+        self.builder = IndicatorBuilder.for_engine(self.engine)
+        self.ledger = Ledger()
+        self.meta: dict[str, Any] = {}
+        self.open: dict[str, Case] = {}
+        self.committed: dict[str, int] = {}
+        self.draws: dict[str, Draws] = {}
+        self.agenda: list[tuple[float, str, int]] = []
+        self.resident = Actor(id="resident", roles=frozenset({"resident"}))
+        self.openers: dict[str, Actor] = {}
+        self.rated = {value: {**DATA, "rating": value} for value, _ in self.behaviour.ratings}
+        self.tree: UnitTree | None = None
+
+    # ------------------------------------------------------------------ setting up
+
+    def _meta(self, days: int) -> dict[str, Any]:
+        return {
+            "preset": self.preset.key,
+            "seed": self.seed,
+            "days": days,
+            "start": self.start.isoformat(),
+            "methods": {"requests": self.key, "deliberation": None},
+            "tz": "Asia/Shanghai",
+            "library": civicgrid.__version__,
+            "schema": SCHEMA,
+        }
+
+    def begin(self, days: int, scale: float) -> int:
+        """Write the run's meta, units and organisations; return the first day to run."""
+        if self.store.version("sim:meta"):
+            raise InvalidData(
+                "simulation",
+                [Problem("store", "already holds a run: resume it, or give an empty store")],
+            )
+        units = self.preset.build(scale)
+        tree = UnitTree(units)
+        converter = make_converter()
+        self.meta = self._meta(days)
+        self.store.append_many(
+            {
+                "sim:meta": ([self.meta], 0),
+                "district:units": ([_unit_record(u) for u in units], 0),
+                "district:organisations": (
+                    [converter.unstructure(o) for o in self.preset.organise(tree)],
+                    0,
+                ),
+            }
+        )
+        self._ready(tree)
+        return 0
+
+    def resume(self, days: int) -> int:
+        """Rebuild the run from the store; return the first day not yet committed."""
+        stored = self.store.read("sim:meta")
+        if not stored:
+            raise InvalidData("simulation", [Problem("store", "holds no run to resume")])
+        self.meta = dict(stored[0].data)
+        wanted = self._meta(days)
+        problems = [
+            Problem(name, f"is {wanted[name]!r}, the stored run has {self.meta.get(name)!r}")
+            for name in ("preset", "seed", "days", "start", "methods")
+            if self.meta.get(name) != wanted[name]
+        ]
+        if self.meta.get("schema") != SCHEMA:
+            problems.append(Problem("schema", f"the stored run has {self.meta.get('schema')!r}"))
+        if problems:
+            raise InvalidData("simulation to resume", problems)
+        tree = UnitTree(_unit_of(r.data) for r in self.store.read("district:units"))
+        if self.store.version(ledger_stream(LEDGER)):
+            accounts = accounts_for(read_transactions(self.store, LEDGER))
+            self.ledger = load_ledger(self.store, LEDGER, accounts=accounts)
+        self._ready(tree)
+        terminal = self.engine.compiled(self.key).terminal
+        for stream in self.store.streams("case:"):
+            case_id = stream.removeprefix("case:")
+            events = read_events(self.store, case_id)
+            self.builder.extend(events)
+            self.committed[case_id] = len(events)
+            if _last_step(events) not in terminal:
+                case = load_case(self.store, self.engine, case_id)
+                self.open[case_id] = case
+                self._schedule(case, case.events[-1])
+            else:
+                del self.committed[case_id]
+        return self.store.version("sim:days")
+
+    def _ready(self, tree: UnitTree) -> None:
+        self.tree = tree
+        self.places = Places.of(tree, self.preset)
+        self.workforce = Workforce(tree, self.preset, self.method)
+        residents = self.places.residents
+        count = max(1, round(residents * self.behaviour.volunteers_per_thousand / 1000))
+        self.volunteers = [f"v{n:06d}" for n in range(count)]
+        self.points = PointsDesk.from_registry(
+            self.registry,
+            self.ledger,
+            roles_of=lambda person: ("volunteer",) if person.startswith("v") else (),
+        )
+        self.ledger.open(account_for(REDEEMED))
+        self.engine.subscribe(self.builder)
+        rules = self.points.rules.values()
+        self.earning = frozenset(
+            (rule.method, key)
+            for rule in rules
+            if rule.method is not None
+            for key in (rule.trigger, rule.target)
+            if key is not None
+        )
+        self.engine.subscribe(self._earn)
+        self.engine.subscribe(self._observe)
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _earn(self, case: Case, event: Event) -> None:
+        """Pass the points desk only events some earning rule names (most name none)."""
+        method, earning = case.method_key, self.earning
+        if (method, event.trigger) in earning or (method, event.target) in earning:
+            self.points.observe(case, event)
+
+    def _observe(self, case: Case, event: Event) -> None:
+        if event.kind is EventKind.OPENED:
+            self.open[case.id] = case
+        self._schedule(case, event)
+
+    def _schedule(self, case: Case, event: Event) -> None:
+        if case.is_closed:
+            self.draws.pop(case.id, None)
+            return
+        draws = Draws.for_case(self.seed, case.id, event.seq)
+        at = event.at.timestamp()
+        when = at + agents.delay(case, at, self.policy, self.behaviour, draws)
+        self.draws[case.id] = draws
+        heapq.heappush(self.agenda, (when, case.id, event.seq))
+
+    # ------------------------------------------------------------------ one day
+
+    def day(self, number: int) -> tuple[int, int]:
+        """Run simulated day ``number`` and commit it; return its events and transactions."""
+        rng = random.Random(f"{self.seed}:{number}")  # noqa: S311 - a simulation, not secrets
+        today = self.start + timedelta(days=number)
+        midnight = day_start(self.start, number).timestamp()
+        end = midnight + 86_400
+        requests = {r.id: r for r in day_arrivals(today, self.places, self.behaviour, rng)}
+        volunteering = self._volunteering(rng, midnight)
+        agenda = self.agenda
+        for request in requests.values():
+            heapq.heappush(agenda, (request.submitted_at.timestamp(), request.id, 0))
+        for when, key in volunteering:
+            heapq.heappush(agenda, (when, key, -1))
+        desk = RequestDesk(self.engine, method=self.key, classify=self.registry.classify_request)
+        now = midnight
+        tz, fromtimestamp = DEFAULT_TZ, datetime.fromtimestamp
+        while agenda and agenda[0][0] < end:
+            when, key, seq = heapq.heappop(agenda)
+            if seq > 0:
+                case = self.open.get(key)
+                if case is None or seq != len(case.events):
+                    continue  # superseded by a later event of the case
+            now = max(now, when)
+            at = fromtimestamp(now, tz)
+            self.clock.set(at)
+            self.engine.tick(at)
+            if seq > 0:
+                self._act(self.open[key], at)
+            elif seq == 0:
+                request = requests[key]
+                desk.receive(request, actor=self._opener(request))
+            else:
+                self._volunteer(key, at)
+        closing = fromtimestamp(end, tz)
+        self.clock.set(closing)
+        self.engine.tick(closing)
+        return self._commit(number, today, len(requests))
+
+    def _opener(self, request: Request) -> Actor:
+        actor = self.openers.get(request.channel.value)
+        if actor is None:
+            actor = Actor(id=f"intake:{request.channel.value}", roles=self.method.open_roles)
+            self.openers[request.channel.value] = actor
+        return actor
+
+    def _act(self, case: Case, at: datetime) -> None:
+        """Let the resident rate, or the case's worker act; a duty officer steps in if refused."""
+        draws = self.draws[case.id]
+        seen = len(case.events)
+        if case.step == self.policy.rating_step:
+            trigger, verdict = agents.rating(case, self.behaviour, draws)
+            self.engine.fire(case, trigger, self.resident, at=at, data=self.rated[verdict])
+            return
+        unit = (case.data or {}).get("unit")
+        chosen = agents.choose(case, self.policy, self.behaviour, draws, self.top)
+        if chosen is None:
+            raise InvalidData(
+                "simulation", [Problem("requests_method", f"no way on from step {case.step!r}")]
+            )
+        actor = self.workforce.actor(unit, case.level)
+        try:
+            self.engine.fire(case, chosen, actor, at=at, data=DATA, assignee=actor.id)
+        except _REFUSALS:
+            if len(case.events) != seen:
+                return  # a deadline alarm moved the case first; it is scheduled anew
+            # The worker of another rung, or another's order: a duty officer steps in.
+            forward = self.policy.forward.get(case.step)
+            if not forward:
+                return
+            duty = Actor(
+                id=case.assignee or actor.id,
+                roles=actor.roles,
+                unit=unit,
+                levels=self.ladder,
+            )
+            self.engine.fire(case, forward[0], duty, at=at, data=DATA)
+
+    def _volunteering(self, rng: random.Random, midnight: float) -> list[tuple[float, str]]:
+        """Return the day's volunteer activities as (instant, agenda key), drawn from ``rng``."""
+        behaviour = self.behaviour
+        out: list[tuple[float, str]] = []
+        for volunteer in self.volunteers:
+            roll = rng.random()
+            if roll < behaviour.patrol:
+                out.append((midnight + rng.uniform(7, 20) * 3600, f"~patrol:{volunteer}"))
+            elif roll < behaviour.patrol + behaviour.serve:
+                minutes = rng.choice((60, 90, 120, 180))
+                out.append((midnight + rng.uniform(8, 18) * 3600, f"~serve:{minutes}:{volunteer}"))
+            if rng.random() < behaviour.redeem:
+                out.append((midnight + rng.uniform(9, 21) * 3600, f"~redeem:{volunteer}"))
+        return out
+
+    def _volunteer(self, key: str, at: datetime) -> None:
+        what, _, volunteer = key[1:].partition(":")
+        minutes = 0
+        if what == "serve":
+            quantity, _, volunteer = volunteer.partition(":")
+            minutes = int(quantity)
+        stamp = at.strftime("%Y%m%d")
+        if what == "patrol":
+            self.points.record("patrol", key=f"patrol:{volunteer}:{stamp}", person=volunteer, at=at)
+        elif what == "serve":
+            self.points.record(
+                "hours_served",
+                key=f"serve:{volunteer}:{stamp}",
+                person=volunteer,
+                at=at,
+                quantity=minutes,
+            )
+        else:
+            account = holder_account(person_owner(volunteer), "city_points")
+            amount = self.behaviour.redeem_points
+            try:
+                held = self.ledger.balance(account)
+            except LookupError:
+                return
+            if held >= amount:
+                self.ledger.transfer(
+                    key=f"redeem:{volunteer}:{stamp}",
+                    at=at,
+                    kind="redeem",
+                    source=account,
+                    target=REDEEMED,
+                    amount=amount,
+                )
+
+    # ------------------------------------------------------------------ committing
+
+    def _commit(self, number: int, today: date, requests: int) -> tuple[int, int]:
+        batch: dict[str, tuple[list[Any], int]] = {}
+        counts: dict[str, int] = {}
+        events = 0
+        for case_id, case in self.open.items():
+            seen = self.committed.get(case_id, 0)
+            total = len(case.events)
+            if total > seen:
+                batch[case_stream(case_id)] = (
+                    encode_events(case_id, case.events[seen:], seen),
+                    seen,
+                )
+                counts[case_id] = total
+                events += total - seen
+        ledger_seen = self.store_ledger_version
+        booked = self.ledger.since(ledger_seen)
+        if booked:
+            batch[ledger_stream(LEDGER)] = (encode_transactions(booked, ledger_seen), ledger_seen)
+        still_open = sum(1 for case in self.open.values() if not case.is_closed)
+        record = {
+            "day": number,
+            "date": today.isoformat(),
+            "requests": requests,
+            "events": events,
+            "transactions": len(booked),
+            "open_cases": still_open,
+        }
+        batch["sim:days"] = ([record], number)
+        self.store.append_many(batch)
+        self.committed.update(counts)
+        for case_id in [c for c, case in self.open.items() if case.is_closed]:
+            del self.open[case_id]
+            del self.committed[case_id]
+            self.draws.pop(case_id, None)
+        return events, len(booked)
+
+    @property
+    def store_ledger_version(self) -> int:
+        """How many of the ledger's transactions the store holds."""
+        return self.store.version(ledger_stream(LEDGER))
+
+
+def _last_step(events: list[Event]) -> str | None:
+    for event in reversed(events):
+        if event.kind in (EventKind.OPENED, EventKind.TRANSITION):
+            target: str | None = event.target
+            return target
+    return None
+
+
+def _unit_record(unit: Unit) -> list[Any]:
+    return [unit.id, unit.parent, unit.kind.value, unit.name_zh, unit.households, unit.residents]
+
+
+def _unit_of(record: Any) -> Unit:
+    unit_id, parent, kind, name_zh, households, residents = record
+    return Unit(
+        id=unit_id,
+        kind=UnitKind(kind),
+        name_zh=name_zh,
+        parent=parent,
+        households=households,
+        residents=residents,
+    )

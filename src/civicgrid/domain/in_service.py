@@ -20,7 +20,6 @@ a city may use keys of its own, any non-empty string is accepted.
 
 from __future__ import annotations
 
-import enum
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -28,6 +27,7 @@ from datetime import date, datetime
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.organisations import Organisations, OrgKind
 from civicgrid.domain.time import DEFAULT_TZ, require_aware
 from civicgrid.errors import CivicGridError, InvalidData, Problem
@@ -54,21 +54,7 @@ COMMUNITY_PARTY_KINDS = frozenset(
 """The organisation kinds a community party organisation (社区党组织) may have."""
 
 
-class _Labelled(enum.StrEnum):
-    """An enumeration whose members carry a Chinese and an English label."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _LABELS[self][1]
-
-
-class ServiceCategory(_Labelled):
+class ServiceCategory(Labelled):
     """What a service was: the five of Huichuan's "五在楼栋工作法" (seed 002), and other."""
 
     POLICY_PUBLICITY = "policy_publicity"
@@ -79,7 +65,7 @@ class ServiceCategory(_Labelled):
     OTHER = "other"
 
 
-class EvaluationGrade(_Labelled):
+class EvaluationGrade(Labelled):
     """The grade a community party organisation gives: 优秀, 合格, 基本合格 or 不合格."""
 
     EXCELLENT = "excellent"
@@ -94,7 +80,7 @@ class EvaluationGrade(_Labelled):
 
 
 _GRADES = tuple(EvaluationGrade)
-_LABELS: dict[_Labelled, tuple[str, str]] = {
+_LABELS: dict[Labelled, tuple[str, str]] = {
     ServiceCategory.POLICY_PUBLICITY: ("政策宣传", "policy publicity"),
     ServiceCategory.INFORMATION_COLLECTION: ("信息收集", "information collection"),
     ServiceCategory.PROBLEM_DISCOVERY: ("问题发现", "problem discovery"),
@@ -106,6 +92,7 @@ _LABELS: dict[_Labelled, tuple[str, str]] = {
     EvaluationGrade.BASICALLY_COMPETENT: ("基本合格", "basically competent"),
     EvaluationGrade.INCOMPETENT: ("不合格", "not competent"),
 }
+register_labels(_LABELS)
 
 
 # --------------------------------------------------------------------------- errors

@@ -27,7 +27,6 @@ require of a candidate.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Protocol, Self
@@ -35,6 +34,7 @@ from typing import Protocol, Self
 import attrs
 
 from civicgrid.domain.findings import Finding, Severity
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.organisations import Organisation, Organisations
 from civicgrid.domain.people import Roster, Seat
 from civicgrid.domain.time import DEFAULT_TZ, require_aware
@@ -71,21 +71,7 @@ def _is_date(value: object) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-class _Labelled(enum.StrEnum):
-    """An enumeration whose members carry a Chinese and an English label."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _LABELS[self][1]
-
-
-class ActivityKind(_Labelled):
+class ActivityKind(Labelled):
     """Common kinds of organisational life (三会一课, 主题党日); a city may use its own keys."""
 
     MEMBER_MEETING = "member_meeting"
@@ -96,7 +82,7 @@ class ActivityKind(_Labelled):
     OTHER = "other"
 
 
-class HealthStatus(_Labelled):
+class HealthStatus(Labelled):
     """What a screening concludes about an organisation: 正常, 需关注 or 软弱涣散."""
 
     SOUND = "sound"
@@ -104,7 +90,7 @@ class HealthStatus(_Labelled):
     WEAK_AND_LAX = "weak_and_lax"
 
 
-_LABELS: dict[_Labelled, tuple[str, str]] = {
+_LABELS: dict[Labelled, tuple[str, str]] = {
     ActivityKind.MEMBER_MEETING: ("支部党员大会", "branch members' meeting"),
     ActivityKind.COMMITTEE_MEETING: ("支部委员会会议", "branch committee meeting"),
     ActivityKind.GROUP_MEETING: ("党小组会", "party group meeting"),
@@ -115,6 +101,7 @@ _LABELS: dict[_Labelled, tuple[str, str]] = {
     HealthStatus.NEEDS_ATTENTION: ("需关注", "needs attention"),
     HealthStatus.WEAK_AND_LAX: ("软弱涣散", "weak and lax"),
 }
+register_labels(_LABELS)
 
 
 # --------------------------------------------------------------------------- records

@@ -22,6 +22,7 @@ from types import MappingProxyType
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.personal import PersonName, PhoneNumber
 from civicgrid.domain.units import UnitKind
 from civicgrid.errors import InvalidData, Problem
@@ -39,21 +40,7 @@ __all__ = [
 ]
 
 
-class _Labelled(enum.StrEnum):
-    """A string enum whose members carry Chinese and English labels."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[self][1]
-
-
-class Channel(_Labelled):
+class Channel(Labelled):
     """How a request arrived (DOMAIN.md I8, plus the city's own platforms)."""
 
     HOTLINE_12345 = "hotline_12345"
@@ -70,7 +57,7 @@ class Channel(_Labelled):
     MEETING = "meeting"
 
 
-class RequestList(_Labelled):
+class RequestList(Labelled):
     """The three lists (三张清单, S2) a request may be filed under."""
 
     SERVICE_ITEM = "service_item"
@@ -78,7 +65,7 @@ class RequestList(_Labelled):
     SUGGESTION = "suggestion"
 
 
-class Urgency(_Labelled):
+class Urgency(Labelled):
     """How urgent the request is; methods and dispatchers may route on it."""
 
     ROUTINE = "routine"
@@ -86,7 +73,7 @@ class Urgency(_Labelled):
     EMERGENCY = "emergency"
 
 
-class Rating(_Labelled):
+class Rating(Labelled):
     """The resident's verdict (群众评单): satisfied and basically satisfied close the case."""
 
     SATISFIED = "satisfied"
@@ -122,6 +109,7 @@ _LABELS: dict[enum.StrEnum, tuple[str, str]] = {
     Rating.BASICALLY_SATISFIED: ("基本满意", "basically satisfied"),
     Rating.UNSATISFIED: ("不满意", "unsatisfied"),
 }
+register_labels(_LABELS)
 
 
 LEVELS: tuple[tuple[str, str, str], ...] = (

@@ -23,6 +23,7 @@ from fractions import Fraction
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.organisations import Organisations, OrgKind
 from civicgrid.domain.people import Roster, Seat
 from civicgrid.domain.requests import LEVELS, Urgency
@@ -50,21 +51,7 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _LEVEL_KEYS = tuple(key for key, _zh, _en in LEVELS)
 
 
-class _Labelled(enum.StrEnum):
-    """A string enum whose members carry Chinese and English labels."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[self][1]
-
-
-class ProposerKind(_Labelled):
+class ProposerKind(Labelled):
     """Who raised a topic (D1 自提: residents raise matters; deliberators and bodies do too)."""
 
     RESIDENT = "resident"
@@ -72,7 +59,7 @@ class ProposerKind(_Labelled):
     ORGANISATION = "organisation"
 
 
-class Party(_Labelled):
+class Party(Labelled):
     """A party at the deliberation table (D7: 三方共议, 八方主体, 议事员)."""
 
     PARTY_ORGANISATION = "party_organisation"
@@ -88,7 +75,7 @@ class Party(_Labelled):
     DEPARTMENT = "department"
 
 
-class MeetingStatus(_Labelled):
+class MeetingStatus(Labelled):
     """Where a meeting stands."""
 
     SCHEDULED = "scheduled"
@@ -96,7 +83,7 @@ class MeetingStatus(_Labelled):
     CANCELLED = "cancelled"
 
 
-class DecisionOutcome(_Labelled):
+class DecisionOutcome(Labelled):
     """What a meeting decided about a topic."""
 
     ADOPTED = "adopted"
@@ -104,17 +91,23 @@ class DecisionOutcome(_Labelled):
     DEFERRED = "deferred"
 
 
-class FollowUpKind(_Labelled):
+class FollowUpKind(Labelled):
     """What a follow-up item becomes: a request handled on the kernel, or a task for someone."""
 
     REQUEST = "request"
     TASK = "task"
 
 
+# One table per enum whose values overlap another's: StrEnum members equal their values, so
+# ProposerKind.RESIDENT and Party.RESIDENT would be one key in a shared dict.
+register_labels(
+    {
+        ProposerKind.RESIDENT: ("居民", "resident"),
+        ProposerKind.DELIBERATOR: ("议事员", "deliberator"),
+        ProposerKind.ORGANISATION: ("组织", "organisation"),
+    }
+)
 _LABELS: dict[enum.StrEnum, tuple[str, str]] = {
-    ProposerKind.RESIDENT: ("居民", "resident"),
-    ProposerKind.DELIBERATOR: ("议事员", "deliberator"),
-    ProposerKind.ORGANISATION: ("组织", "organisation"),
     Party.PARTY_ORGANISATION: ("党组织", "party organisation"),
     Party.RESIDENTS_COMMITTEE: ("居民委员会", "residents' committee"),
     Party.OWNERS_COMMITTEE: ("业主委员会", "owners' committee"),
@@ -135,6 +128,7 @@ _LABELS: dict[enum.StrEnum, tuple[str, str]] = {
     FollowUpKind.REQUEST: ("转为诉求办理", "becomes a request"),
     FollowUpKind.TASK: ("任务", "task"),
 }
+register_labels(_LABELS)
 
 THREE_PARTIES: frozenset[Party] = frozenset(
     {Party.RESIDENTS_COMMITTEE, Party.OWNERS_COMMITTEE, Party.PROPERTY_COMPANY}

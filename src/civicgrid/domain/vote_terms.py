@@ -8,9 +8,10 @@ Each carries the law's Chinese wording or a Chinese label beside the English one
 
 from __future__ import annotations
 
-import enum
 from fractions import Fraction
 from typing import Final
+
+from civicgrid.domain.labels import Labelled, register_labels
 
 __all__ = [
     "LIFT_INSTALLATION",
@@ -25,21 +26,7 @@ __all__ = [
 ]
 
 
-class _Labelled(enum.StrEnum):
-    """A string enum whose members carry Chinese and English labels."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[self][1]
-
-
-class Matter(_Labelled):
+class Matter(Labelled):
     """The nine kinds of matter of Civil Code art. 278, para. 1, in the law's order."""
 
     RULES_OF_PROCEDURE = "rules_of_procedure"
@@ -82,7 +69,7 @@ LIFT_INSTALLATION: Final = Matter.ALTER_OR_REBUILD
 """Installing a lift (加装电梯) alters a building and its facilities: art. 278 item 7."""
 
 
-class BallotChoice(_Labelled):
+class BallotChoice(Labelled):
     """What a ballot says: 同意, 反对 or 弃权."""
 
     FOR = "for"
@@ -90,21 +77,21 @@ class BallotChoice(_Labelled):
     ABSTAIN = "abstain"
 
 
-class BallotChannel(_Labelled):
+class BallotChannel(Labelled):
     """How a ballot arrived: online (皖事通 and other platforms) or on paper."""
 
     OFFLINE = "offline"
     ONLINE = "online"
 
 
-class RepeatBallotPolicy(_Labelled):
+class RepeatBallotPolicy(Labelled):
     """Which ballot counts when one owner sends several (declared per vote)."""
 
     FIRST_COUNTS = "first_counts"
     LAST_COUNTS = "last_counts"
 
 
-class BallotRefusal(_Labelled):
+class BallotRefusal(Labelled):
     """Why a ballot was refused."""
 
     UNKNOWN_PART = "unknown_part"
@@ -115,7 +102,7 @@ class BallotRefusal(_Labelled):
     DUPLICATE_ID = "duplicate_id"
 
 
-class VoteOutcome(_Labelled):
+class VoteOutcome(Labelled):
     """The result of a vote: passed, rejected, or not enough owners took part."""
 
     PASSED = "passed"
@@ -123,14 +110,14 @@ class VoteOutcome(_Labelled):
     INSUFFICIENT_PARTICIPATION = "insufficient_participation"
 
 
-class ThresholdStage(_Labelled):
+class ThresholdStage(Labelled):
     """Which of the law's two tests a check belongs to."""
 
     PARTICIPATION = "participation"
     CONSENT = "consent"
 
 
-class ThresholdBasis(_Labelled):
+class ThresholdBasis(Labelled):
     """What a check measures: floor area (m²) or owners (heads)."""
 
     AREA = "area"
@@ -149,7 +136,7 @@ _WORDING: dict[Matter, str] = {
     Matter.SHARED_PARTS_USE: "改变共有部分的用途或者利用共有部分从事经营活动",
     Matter.OTHER_MAJOR_MATTER: "有关共有和共同管理权利的其他重大事项",
 }
-_LABELS: dict[_Labelled, tuple[str, str]] = {
+_LABELS: dict[Labelled, tuple[str, str]] = {
     Matter.RULES_OF_PROCEDURE: ("业主大会议事规则", "rules of procedure of the owners' assembly"),
     Matter.MANAGEMENT_STATUTE: ("管理规约", "management statute"),
     Matter.OWNERS_COMMITTEE: ("选举或更换业主委员会", "electing or changing the owners' committee"),
@@ -195,6 +182,7 @@ _LABELS: dict[_Labelled, tuple[str, str]] = {
     ThresholdBasis.AREA: ("专有部分面积", "area"),
     ThresholdBasis.HEADS: ("人数", "owners"),
 }
+register_labels(_LABELS)
 _TWO_THIRDS = Fraction(2, 3)
 _SHARE_ZH = {Fraction(2, 3): "三分之二", Fraction(3, 4): "四分之三", Fraction(1, 2): "半数"}
 _NUMERALS_ZH = dict(enumerate("〇一二三四五六七八九"))

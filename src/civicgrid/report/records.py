@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta, tzinfo
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.requests import Rating
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.domain.units import UnitTree
@@ -49,21 +50,7 @@ _RATINGS = {rating.value: rating for rating in Rating}
 _NONE: frozenset[str] = frozenset()
 
 
-class _Labelled(enum.StrEnum):
-    """A string enum whose members carry Chinese and English labels."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[self][1]
-
-
-class DeadlineStanding(_Labelled):
+class DeadlineStanding(Labelled):
     """Where a case's deadline stands at an instant: what a resident or supervisor sees."""
 
     ON_TRACK = "on_track"
@@ -82,7 +69,7 @@ class DeadlineStanding(_Labelled):
         return self not in (DeadlineStanding.MET, DeadlineStanding.LATE)
 
 
-class IndicatorPeriod(_Labelled):
+class IndicatorPeriod(Labelled):
     """How cases are grouped by opening date, in the builder's timezone (Asia/Shanghai)."""
 
     DAY = "day"
@@ -92,7 +79,7 @@ class IndicatorPeriod(_Labelled):
     """Calendar months; the key is the first of the month."""
 
 
-class IndicatorDimension(_Labelled):
+class IndicatorDimension(Labelled):
     """What indicators can be grouped by; any combination."""
 
     UNIT = "unit"
@@ -114,6 +101,7 @@ _LABELS: dict[enum.StrEnum, tuple[str, str]] = {
     DeadlineStanding.MET: ("按期完成", "met"),
     DeadlineStanding.LATE: ("超期完成", "done late"),
 }
+register_labels(_LABELS)
 
 
 class CaseRecord:

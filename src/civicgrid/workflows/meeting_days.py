@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import attrs
 from dateutil import rrule
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.errors import CalendarError, InvalidData, Problem
 from civicgrid.workflows.calendar import DEFAULT_CALENDAR, WorkCalendar
 
@@ -56,21 +57,7 @@ _HORIZON = timedelta(days=3660)
 """How far ahead ``next_after`` looks before it gives up: ten years."""
 
 
-class _Labelled(enum.StrEnum):
-    """A string enum whose members carry Chinese and English labels."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[self][1]
-
-
-class Weekday(_Labelled):
+class Weekday(Labelled):
     """A day of the week; :attr:`number` is ``date.weekday()`` (Monday is 0)."""
 
     MONDAY = "monday"
@@ -92,7 +79,7 @@ class Weekday(_Labelled):
         return "一二三四五六日"[self.number]
 
 
-class Frequency(_Labelled):
+class Frequency(Labelled):
     """How often a rule repeats."""
 
     WEEKLY = "weekly"
@@ -100,7 +87,7 @@ class Frequency(_Labelled):
     QUARTERLY = "quarterly"
 
 
-class HolidayPolicy(_Labelled):
+class HolidayPolicy(Labelled):
     """What happens to a meeting day that falls on a public holiday."""
 
     KEEP = "keep"
@@ -131,6 +118,7 @@ _LABELS: dict[enum.StrEnum, tuple[str, str]] = {
     ),
     HolidayPolicy.SKIP: ("逢法定节假日当次不举行", "not held when it falls on a public holiday"),
 }
+register_labels(_LABELS)
 
 
 def is_public_holiday(calendar: WorkCalendar, day: date) -> bool:

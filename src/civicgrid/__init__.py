@@ -440,6 +440,7 @@ if TYPE_CHECKING:
     )
     from civicgrid.plugins.manager import (
         BUILTIN_PLUGINS,
+        PluginSpec,
         isolated_plugin_manager,
         plugin_manager,
     )
@@ -952,6 +953,7 @@ _EXPORTS: dict[str, str] = {
     "dump_units_csv": "civicgrid.interchange.units_csv",
     "load_units_csv": "civicgrid.interchange.units_csv",
     "BUILTIN_PLUGINS": "civicgrid.plugins.manager",
+    "PluginSpec": "civicgrid.plugins.manager",
     "isolated_plugin_manager": "civicgrid.plugins.manager",
     "plugin_manager": "civicgrid.plugins.manager",
     "hookimpl": "civicgrid.plugins.markers",
@@ -1309,6 +1311,7 @@ __all__ = [
     "PhoneNumber",
     "Placement",
     "PluginError",
+    "PluginSpec",
     "PointsDesk",
     "Post",
     "Posting",

@@ -1,0 +1,1 @@
+civicgrid methods show thursday_talks --format mermaid

@@ -1,0 +1,2 @@
+civicgrid methods
+civicgrid methods show thursday_talks

@@ -1,0 +1,2 @@
+pip install -e .
+python -m pytest

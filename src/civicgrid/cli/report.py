@@ -30,7 +30,9 @@ def add_parsers(commands: Any) -> None:
         "STORE cannot be read or holds no run.",
     )
     report.add_argument(
-        "store", metavar="STORE", help="sqlite:PATH, or the path of a .sqlite or .db file"
+        "store",
+        metavar="STORE",
+        help="sqlite:PATH, the path of a .sqlite or .db file, or postgresql://user@host:port/db",
     )
     report.add_argument("--out", metavar="DIR", help="write report.html into DIR")
     report.add_argument("--json", action="store_true", help="print one JSON object")

@@ -1,9 +1,9 @@
 """``civicgrid simulate`` and ``civicgrid compare``: run a district on a simulated clock.
 
-``simulate`` runs one preset with one request method into a store (in memory, or
-``sqlite:PATH``) and prints the summary; ``--resume`` continues an interrupted run from its
-last committed day. ``compare`` runs several methods on the same district and arrivals (same
-seed), each into its own in-memory store, and prints one table side by side.
+``simulate`` runs one preset with one request method into a store (in memory, ``sqlite:PATH``
+or a ``postgresql://…`` URL) and prints the summary; ``--resume`` continues an interrupted
+run from its last committed day. ``compare`` runs several methods on the same district and
+arrivals (same seed), each into its own in-memory store, and prints one table side by side.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from civicgrid.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, day
 from civicgrid.errors import InvalidData, Problem
 from civicgrid.plugins.registry import Registry
 from civicgrid.report.comparison import compare_methods
+from civicgrid.report.loading import POSTGRES_SCHEMES, open_postgres
 from civicgrid.simulation.presets import PRESETS
 from civicgrid.simulation.runner import simulate
 from civicgrid.simulation.summary import Summary
+from civicgrid.store.errors import StoreError
 from civicgrid.store.memory import MemoryStore
 from civicgrid.store.protocol import EventStore
 from civicgrid.store.sqlite import SQLiteStore
@@ -45,7 +47,8 @@ def add_parsers(commands: Any) -> None:
         "--store",
         metavar="STORE",
         default="memory",
-        help="where events go: sqlite:PATH, or memory (the default)",
+        help="where events go: sqlite:PATH, postgresql://user@host:port/db, "
+        "or memory (the default)",
     )
     run.add_argument(
         "--resume",
@@ -95,12 +98,19 @@ def _positive(text: str) -> int:
 
 
 def open_store(spec: str) -> EventStore:
-    """Open the store named by ``spec``: ``memory`` or ``sqlite:PATH``."""
+    """Open (or create) the store named by ``spec``: ``memory``, ``sqlite:PATH`` or a URL.
+
+    A ``postgresql://`` or ``postgres://`` URL opens a PostgreSQL store (the optional extra);
+    a server that cannot be reached raises :class:`~civicgrid.store.errors.StoreError`.
+    """
     if spec == "memory":
         return MemoryStore()
     if spec.startswith("sqlite:") and len(spec) > len("sqlite:"):
         return SQLiteStore(spec.removeprefix("sqlite:"))
-    raise InvalidData("store", [Problem("store", f"expected sqlite:PATH or memory, not {spec!r}")])
+    if spec.startswith(POSTGRES_SCHEMES):
+        return open_postgres(spec)
+    expected = "expected sqlite:PATH, postgresql://… or memory"
+    raise InvalidData("store", [Problem("store", f"{expected}, not {spec!r}")])
 
 
 def _progress(stream: TextIO) -> Callable[[int, int], None] | None:
@@ -123,6 +133,9 @@ def _simulate(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
     except InvalidData as exc:
         print(f"civicgrid: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StoreError as exc:
+        print(f"civicgrid: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         options: dict[str, Any] = {}
         if args.resume:

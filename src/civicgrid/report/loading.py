@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -39,10 +39,14 @@ from civicgrid.store.sqlite import SQLiteStore
 from civicgrid.store.streams import read_events, read_transactions
 from civicgrid.workflows.event import Event
 
+if TYPE_CHECKING:
+    from civicgrid.store.postgres import PostgresStore
+
 __all__ = [
     "DAYS_STREAM",
     "LEDGER",
     "META_STREAM",
+    "POSTGRES_SCHEMES",
     "UNITS_STREAM",
     "DayRecord",
     "NotARun",
@@ -50,6 +54,7 @@ __all__ = [
     "RunMeta",
     "accounts_for",
     "load_run",
+    "open_postgres",
     "open_store",
 ]
 
@@ -134,13 +139,22 @@ class Run:
         return datetime.combine(self.days[-1].date + timedelta(days=1), time(), self.meta.zone)
 
 
-def open_store(spec: str | os.PathLike[str]) -> SQLiteStore:
-    """Open an existing SQLite store named ``sqlite:PATH`` or by a path; never create one.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+"""The URL prefixes that name a PostgreSQL store."""
 
-    A missing file raises :class:`~civicgrid.store.errors.StoreError` (opening would create an
-    empty store); a file that is not a store raises what :class:`SQLiteStore` raises.
+
+def open_store(spec: str | os.PathLike[str]) -> SQLiteStore | PostgresStore:
+    """Open an existing store: ``sqlite:PATH``, a path, or a ``postgresql://…`` URL.
+
+    A missing SQLite file raises :class:`~civicgrid.store.errors.StoreError` (opening would
+    create an empty store); a file that is not a store raises what :class:`SQLiteStore`
+    raises. A ``postgresql://`` or ``postgres://`` URL opens a
+    :class:`~civicgrid.store.postgres.PostgresStore` (the optional extra, psycopg 3); a server
+    that cannot be reached, or psycopg missing, raises :class:`StoreError`.
     """
     text = os.fspath(spec)
+    if text.startswith(POSTGRES_SCHEMES):
+        return open_postgres(text)
     path = Path(text.removeprefix("sqlite:"))
     if not path.is_file():
         raise StoreError(f"{text}: no such store file", f"{text}：存储文件不存在")
@@ -152,6 +166,13 @@ def open_store(spec: str | os.PathLike[str]) -> SQLiteStore:
         raise StoreError(
             f"{text}: cannot open ({error})", f"{text}：无法打开（{error}）"
         ) from error
+
+
+def open_postgres(url: str) -> PostgresStore:
+    """Open the PostgreSQL store at ``url``, importing the optional extra only now."""
+    from civicgrid.store.postgres import PostgresStore  # noqa: PLC0415 - optional extra
+
+    return PostgresStore(url)
 
 
 def accounts_for(

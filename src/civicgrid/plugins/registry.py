@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import cattrs
@@ -180,19 +180,8 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         methods[method.key] = method
         method_plugins[method.key] = plugin
 
-    guards: dict[str, Guard] = {}
-    guard_plugins: dict[str, str] = {}
-    for plugin, guard in _items(pm, "register_guards", Guard):
-        if guard.name in guards:
-            raise DuplicateRegistration(
-                "guard", guard.name, guard_plugins[guard.name], plugin, "register_guards"
-            )
-        if not callable(guard.check):
-            raise PluginError(
-                plugin, "register_guards", f"guard {guard.name!r}: check is not callable"
-            )
-        guards[guard.name] = attrs.evolve(guard, plugin=plugin)
-        guard_plugins[guard.name] = plugin
+    guards = _keyed(pm, "register_guards", Guard, "guard", _callable_check)
+    guard_plugins = {name: guard.plugin or "" for name, guard in guards.items()}
 
     observers: list[Observer] = []
     for plugin, observer in _items(pm, "register_observers", object):
@@ -204,28 +193,9 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
 
     calendar, calendar_plugin = _calendar(pm)
 
-    party_chains: dict[str, PartyChain] = {}
-    for plugin, chain in _items(pm, "register_party_chains", PartyChain):
-        if chain.key in party_chains:
-            raise DuplicateRegistration(
-                "party chain",
-                chain.key,
-                party_chains[chain.key].plugin or "",
-                plugin,
-                "register_party_chains",
-            )
-        party_chains[chain.key] = attrs.evolve(chain, plugin=plugin)
+    party_chains = _keyed(pm, "register_party_chains", PartyChain, "party chain")
 
-    grid_schemes: dict[str, GridScheme] = {}
-    for plugin, scheme in _items(pm, "register_grid_schemes", GridScheme):
-        if scheme.key in grid_schemes:
-            raise DuplicateRegistration(
-                "grid scheme",
-                scheme.key,
-                grid_schemes[scheme.key].plugin or "",
-                plugin,
-                "register_grid_schemes",
-            )
+    def chain_installed(plugin: str, scheme: GridScheme) -> None:
         if scheme.party_chain is not None and scheme.party_chain not in party_chains:
             raise PluginError(
                 plugin,
@@ -234,36 +204,16 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
                 f"plugin provides (installed: {', '.join(sorted(party_chains)) or 'none'})",
                 f"网格方案 {scheme.key!r} 引用的党组织链条 {scheme.party_chain!r} 未安装",
             )
-        grid_schemes[scheme.key] = attrs.evolve(scheme, plugin=plugin)
 
-    grid_checks: dict[str, GridCheck] = {}
-    for plugin, check in _items(pm, "register_grid_checks", GridCheck):
-        if check.name in grid_checks:
-            raise DuplicateRegistration(
-                "grid check",
-                check.name,
-                grid_checks[check.name].plugin or "",
-                plugin,
-                "register_grid_checks",
-            )
-        if not callable(check.check):
-            raise PluginError(
-                plugin, "register_grid_checks", f"grid check {check.name!r}: check is not callable"
-            )
-        grid_checks[check.name] = attrs.evolve(check, plugin=plugin)
-
-    topic_rules: dict[str, TopicRules] = {}
-    for plugin, rules in _items(pm, "register_topic_rules", TopicRules):
-        if rules.key in topic_rules:
-            raise DuplicateRegistration(
-                "topic rules",
-                rules.key,
-                topic_rules[rules.key].plugin or "",
-                plugin,
-                "register_topic_rules",
-            )
-        _check_handling_classes(plugin, rules, methods)
-        topic_rules[rules.key] = attrs.evolve(rules, plugin=plugin)
+    grid_schemes = _keyed(pm, "register_grid_schemes", GridScheme, "grid scheme", chain_installed)
+    grid_checks = _keyed(pm, "register_grid_checks", GridCheck, "grid check", _callable_check)
+    topic_rules = _keyed(
+        pm,
+        "register_topic_rules",
+        TopicRules,
+        "topic rules",
+        lambda plugin, rules: _check_handling_classes(plugin, rules, methods),
+    )
 
     converter = make_converter()
     for _plugin, _result in _calls(pm, "prepare_converter", converter=converter):
@@ -299,24 +249,46 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         grid_checks=tuple(grid_checks.values()),
         dispatchers=dispatchers,
         topic_rules=MappingProxyType(topic_rules),
-        earning_rules=MappingProxyType(_earning_rules(pm)),
+        earning_rules=MappingProxyType(
+            _keyed(pm, "register_earning_rules", EarningRule, "earning rule")
+        ),
     )
 
 
-def _earning_rules(pm: pluggy.PluginManager) -> dict[str, EarningRule]:
-    """Collect every plugin's earning rules, keys unique across plugins."""
-    rules: dict[str, EarningRule] = {}
-    for plugin, rule in _items(pm, "register_earning_rules", EarningRule):
-        if rule.key in rules:
-            raise DuplicateRegistration(
-                "earning rule",
-                rule.key,
-                rules[rule.key].plugin or "",
-                plugin,
-                "register_earning_rules",
-            )
-        rules[rule.key] = attrs.evolve(rule, plugin=plugin)
-    return rules
+_Keyed = TypeVar("_Keyed", Guard, PartyChain, GridScheme, GridCheck, TopicRules, EarningRule)
+
+
+def _keyed(
+    pm: pluggy.PluginManager,
+    hook: str,
+    kind: type[_Keyed],
+    what: str,
+    check: Callable[[str, _Keyed], None] | None = None,
+) -> dict[str, _Keyed]:
+    """Collect what every plugin registers under ``hook``, by key, each stamped with its plugin.
+
+    A key (``key``, or ``name`` for guards and grid checks) registered twice is a
+    :class:`DuplicateRegistration` naming both plugins; ``check`` refuses an item otherwise
+    (raising :class:`PluginError`) before it is kept.
+    """
+    found: dict[str, _Keyed] = {}
+    for plugin, item in _items(pm, hook, kind):
+        key = item.name if isinstance(item, Guard | GridCheck) else item.key
+        if key in found:
+            raise DuplicateRegistration(what, key, found[key].plugin or "", plugin, hook)
+        if check is not None:
+            check(plugin, item)
+        found[key] = attrs.evolve(item, plugin=plugin)
+    return found
+
+
+def _callable_check(plugin: str, item: Guard | GridCheck) -> None:
+    """Refuse a guard or grid check whose ``check`` cannot be called."""
+    check: object = item.check  # typed as callable, but a plugin may break the type
+    if not callable(check):
+        hook = "register_guards" if isinstance(item, Guard) else "register_grid_checks"
+        what = "guard" if isinstance(item, Guard) else "grid check"
+        raise PluginError(plugin, hook, f"{what} {item.name!r}: check is not callable")
 
 
 def _check_handling_classes(plugin: str, rules: TopicRules, methods: Mapping[str, Method]) -> None:

@@ -12,7 +12,7 @@ conventions (:func:`accounts_for`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,15 +20,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from civicgrid.domain.account_ids import accounts_for
 from civicgrid.domain.ledger import (
-    BUILTIN_CURRENCIES,
-    MICRO_FUND_FEN,
-    TIME_BANK_MINUTES,
-    Account,
-    AccountKind,
-    Currency,
     Ledger,
-    Transaction,
 )
 from civicgrid.domain.time import get_timezone
 from civicgrid.domain.units import Unit, UnitKind, UnitTree
@@ -64,14 +58,6 @@ DAYS_STREAM = "sim:days"
 LEDGER = "points"
 """The ledger name: its stream is ``ledger:points``."""
 
-_PREFIX_KINDS = {
-    "issuer": AccountKind.ISSUER,
-    "hold": AccountKind.HOLD,
-    "sink": AccountKind.SINK,
-    "fund": AccountKind.FUND,
-    "timebank": AccountKind.FUND,
-}
-_PREFIX_CURRENCY = {"fund": MICRO_FUND_FEN.key, "timebank": TIME_BANK_MINUTES.key}
 """Accounts whose id does not end in their currency: micro-funds and time-bank backing."""
 
 
@@ -173,43 +159,6 @@ def open_postgres(url: str) -> PostgresStore:
     from civicgrid.store.postgres import PostgresStore  # noqa: PLC0415 - optional extra
 
     return PostgresStore(url)
-
-
-def accounts_for(
-    transactions: Iterable[Transaction], *, currencies: Iterable[Currency] = BUILTIN_CURRENCIES
-) -> list[Account]:
-    """Declare the accounts ``transactions`` name, by the simulation's account-id conventions.
-
-    The kind comes from the prefix: ``issuer:`` ISSUER, ``hold:`` HOLD, ``sink:`` SINK,
-    ``fund:`` FUND, ``timebank:`` FUND with overdraft, anything else HOLDER. The currency is
-    the id's last ``:`` part (``person:p1:city_points``), except ``fund:<id>`` (micro-fund fen)
-    and ``timebank:<community>`` (time-bank minutes). An id naming no known currency raises
-    :class:`~civicgrid.errors.InvalidData` listing each one.
-    """
-    known = {c.key for c in currencies}
-    accounts: dict[str, Account] = {}
-    problems: list[Problem] = []
-    for transaction in transactions:
-        for posting in transaction.postings:
-            account_id = posting.account
-            if account_id in accounts:
-                continue
-            prefix = account_id.split(":", 1)[0]
-            currency = _PREFIX_CURRENCY.get(prefix, account_id.rsplit(":", 1)[-1])
-            if currency not in known:
-                problems.append(
-                    Problem(f"{transaction.key}.{account_id}", "names no known currency")
-                )
-                continue
-            accounts[account_id] = Account(
-                id=account_id,
-                currency=currency,
-                kind=_PREFIX_KINDS.get(prefix, AccountKind.HOLDER),
-                overdraft=prefix == "timebank",
-            )
-    if problems:
-        raise InvalidData("ledger accounts", problems)
-    return list(accounts.values())
 
 
 def load_run(store: EventStore) -> Run:

@@ -15,18 +15,11 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from civicgrid.domain.ledger import (
-    BUILTIN_CURRENCIES,
-    MICRO_FUND_FEN,
-    TIME_BANK_MINUTES,
-    Account,
-    AccountKind,
-    Transaction,
-)
+from civicgrid.domain.account_ids import account_for, accounts_for
 from civicgrid.domain.units import UnitTree
 from civicgrid.simulation.presets import Behaviour, Preset
 from civicgrid.workflows.actor import Actor
@@ -50,7 +43,6 @@ __all__ = [
 T = TypeVar("T")
 _MASK = (1 << 64) - 1
 _RUNNING = DeadlineStatus.RUNNING
-_CURRENCIES = frozenset(c.key for c in BUILTIN_CURRENCIES)
 
 DATA: Mapping[str, Any] = {
     "feedback": "已答复居民：问题已处理",
@@ -278,47 +270,3 @@ def choose(
     pick = draws.random()
     index = 0 if pick < 0.7 else min(len(forward) - 1, 1 + int(pick > 0.93))
     return forward[index]
-
-
-# --------------------------------------------------------------------------- the ledger
-
-
-def accounts_for(
-    transactions: Iterable[Transaction], currencies: Iterable[str] = _CURRENCIES
-) -> list[Account]:
-    """Return the accounts ``transactions`` name, declared by the agreed id conventions.
-
-    ``issuer:`` → ISSUER, ``hold:`` → HOLD, ``sink:`` → SINK, ``fund:`` → FUND,
-    ``timebank:`` → FUND with overdraft, anything else → HOLDER owned by the id without its
-    currency (``person:v1:city_points`` → ``person:v1``). The currency is the id's last part
-    when it names one of ``currencies``; else micro-fund fen for ``fund:`` and time-bank
-    minutes for ``timebank:`` accounts, which carry none.
-    """
-    known = frozenset(currencies)
-    seen: dict[str, Account] = {}
-    for transaction in transactions:
-        for posting in transaction.postings:
-            if posting.account not in seen:
-                seen[posting.account] = account_for(posting.account, known)
-    return list(seen.values())
-
-
-_PREFIXES = {
-    "issuer": AccountKind.ISSUER,
-    "hold": AccountKind.HOLD,
-    "sink": AccountKind.SINK,
-    "fund": AccountKind.FUND,
-    "timebank": AccountKind.FUND,
-}
-_FALLBACK = {"fund": MICRO_FUND_FEN.key, "timebank": TIME_BANK_MINUTES.key}
-
-
-def account_for(account_id: str, currencies: Iterable[str] = _CURRENCIES) -> Account:
-    """Return the account ``account_id`` stands for by the conventions of :func:`accounts_for`."""
-    prefix = account_id.partition(":")[0]
-    kind = _PREFIXES.get(prefix)
-    head, _, last = account_id.rpartition(":")
-    currency = last if last in currencies else _FALLBACK.get(prefix, last)
-    if kind is None:
-        return Account(id=account_id, currency=currency, owner=head or None)
-    return Account(id=account_id, currency=currency, kind=kind, overdraft=prefix == "timebank")

@@ -3,8 +3,9 @@
 Run ``python scripts/build_docs.py [SITE_DIR]`` to build into ``SITE_DIR`` (default ``site``)
 with warnings as errors. ``mkdocs.yml`` also names this file under ``hooks:``, so MkDocs calls
 :func:`on_files`, which adds the pages that must never go stale: one page per built-in method
-(from the registry: steps, transitions, deadlines, its Mermaid source), the command line's
-help, and the API reference (one page per module, one entry per name in ``civicgrid.__all__``).
+(from the registry: steps, transitions, deadlines, and its diagram, drawn in the browser by the
+vendored Mermaid, with its source), the command line's help, and the API reference (one page
+per module, one entry per name in ``civicgrid.__all__``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,7 @@ def method_pages() -> dict[str, str]:
     for key in sorted(registry.methods):
         m = registry.methods[key]
         plugin = registry.method_plugins[key]
+        diagram = to_mermaid(m)
         rows.append(
             f"| [{_cell(m.label_zh)}]({key}.md) | {_cell(m.label_en)} | `{key}` | {m.source} |"
         )
@@ -99,13 +102,18 @@ def method_pages() -> dict[str, str]:
             ),
             "",
             _fence(_cli(["methods", "show", key])),
-            "## 状态图 Diagram (Mermaid)",
+            "## 状态图 Diagram",
             "",
-            "`civicgrid methods show " + key + " --format mermaid` 的输出，可粘贴到任何 Mermaid"
-            " 编辑器。 The Mermaid source, for any Mermaid renderer (the site stays offline, so it"
-            " is shown as text):",
+            "由 `civicgrid methods show " + key + " --format mermaid` 生成，用站内自带的"
+            " Mermaid 绘制（离线可用）。 Drawn from `civicgrid methods show " + key + " --format"
+            " mermaid` by the Mermaid copy the site ships (no network needed).",
             "",
-            _fence(to_mermaid(m)),
+            _fence(diagram, "mermaid"),
+            '??? note "Mermaid 源码 Mermaid source"',
+            "",
+            "    可粘贴到任何 Mermaid 编辑器。 Paste it into any Mermaid editor.",
+            "",
+            textwrap.indent(_fence(diagram), "    "),
         ]
         pages[f"methods/{key}.md"] = "\n".join(lines)
     pages["methods/index.md"] = "\n".join(

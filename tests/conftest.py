@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from civicgrid import Actor, Engine, ManualClock, Registry, load_registry
 from civicgrid.domain.time import DEFAULT_TZ
+from hardening_support import HARDENING_LOG, Tally
 
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="session")
+def tally() -> Iterator[Tally]:
+    """The session's hardening tally, written to ``$CIVICGRID_HARDENING_LOG`` at the end."""
+    counts = Tally()
+    yield counts
+    target = os.environ.get(HARDENING_LOG)
+    if target and counts.counts:
+        counts.write(Path(target))
+
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
 """A Monday morning in Asia/Shanghai, away from public holidays."""

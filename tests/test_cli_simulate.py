@@ -142,3 +142,48 @@ def test_compare_with_no_method_is_a_usage_error(registry: Registry) -> None:
     """An empty ``--methods`` exits 2."""
     status, _ = run(registry, "compare", "--methods", ",")
     assert status == EXIT_USAGE
+
+
+def test_compare_runs_deliberation_methods_on_the_same_topics(registry: Registry) -> None:
+    """Five Steps and Six Self get one table on the same topics (周四来说事's last step)."""
+    status, out = run(
+        registry,
+        "compare",
+        "--preset",
+        "hefei",
+        "--methods",
+        "five_steps,six_self",
+        "--days",
+        "20",
+        "--scale",
+        "0.02",
+    )
+    assert status == EXIT_OK
+    assert "五步议事法 Five Steps" in out
+    assert "六自 Six Self" in out
+    received = next(line for line in out.splitlines() if line.startswith("受理数"))
+    first, second = received.split()[-2:]
+    assert first == second
+    assert int(first) > 0
+
+
+def test_simulate_with_deliberation_prints_both_methods(registry: Registry) -> None:
+    """``--deliberation five_steps`` adds the topics' column and a JSON section."""
+    status, out = run(
+        registry,
+        "simulate",
+        "--preset",
+        "hefei",
+        "--days",
+        "3",
+        "--scale",
+        "0.01",
+        "--deliberation",
+        "five_steps",
+        "--json",
+    )
+    assert status == EXIT_OK
+    data = json.loads(out)
+    assert data["method"] == "immediate_53522"
+    assert data["deliberation_method"] == "five_steps"
+    assert data["deliberation"]["requests"] > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import importlib.util
 import inspect
+import logging
 import re
 import runpy
 import shutil
@@ -16,6 +17,7 @@ import pytest
 
 import civicgrid
 from civicgrid.plugins import hookspecs
+from civicgrid.workflows.diagram import to_mermaid
 
 for _needed in ("mkdocs", "material", "mkdocstrings_handlers.python"):
     pytest.importorskip(
@@ -24,6 +26,7 @@ for _needed in ("mkdocs", "material", "mkdocstrings_handlers.python"):
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"
+VENDORED = ROOT / "docs" / "assets" / "javascripts"
 
 
 def load_build_script() -> ModuleType:
@@ -45,6 +48,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         warnings.simplefilter("ignore", ImportWarning)
         load_build_script().build(out)
     return out
+
+
+def mermaid_blocks(page: str) -> list[str]:
+    """Return the diagram sources of a built page, in the markup Material draws with Mermaid."""
+    found = re.findall(r'<pre class="mermaid"><code>(.*?)</code></pre>', page, re.DOTALL)
+    return [html.unescape(source).strip() for source in found]
 
 
 def words(text: str) -> str:
@@ -88,6 +97,40 @@ def test_the_site_loads_nothing_from_the_network(site: Path) -> None:
     assert not list(site.rglob("*fonts.googleapis*"))
 
 
+def test_every_script_a_page_loads_is_a_file_of_the_site(site: Path) -> None:
+    """No ``<script src>`` points off the site, and each one it names was built beside it.
+
+    Material fetches mermaid.js from a CDN only when no global ``mermaid`` exists, so the
+    method pages must load the vendored copy by a relative path that resolves.
+    """
+    script = re.compile(r"""<script\b[^>]*?\bsrc=["']?([^"' >]+)""", re.IGNORECASE)
+    remote: list[str] = []
+    dangling: list[str] = []
+    for page in site.rglob("*.html"):
+        for src in script.findall(page.read_text(encoding="utf-8")):
+            where = f"{page.relative_to(site)}: {src}"
+            base = site if src.startswith("/") else page.parent  # 404.html: from the root
+            if re.match(r"(?:[a-z][a-z0-9+.-]*:|//)", src, re.IGNORECASE):
+                remote.append(where)
+            elif not (base / src.split("?")[0].lstrip("/")).is_file():
+                dangling.append(where)
+    assert not remote, remote
+    assert not dangling, dangling
+    for method_page in (site / "methods").glob("*.html"):
+        text = method_page.read_text("utf-8")
+        assert '<script src="../assets/javascripts/mermaid.min.js">' in text, method_page.name
+
+
+def test_the_vendored_mermaid_ships_with_its_licence_and_stated_version(site: Path) -> None:
+    """The built site carries mermaid.min.js and its MIT licence; mkdocs.yml names its version."""
+    assert (site / "assets" / "javascripts" / "mermaid.min.js").is_file()
+    licence = (site / "assets" / "javascripts" / "mermaid.LICENSE.txt").read_text("utf-8")
+    assert licence.startswith("The MIT License")
+    stated = re.search(r"mermaid (\d+\.\d+\.\d+)", (ROOT / "mkdocs.yml").read_text("utf-8"))
+    assert stated is not None
+    assert f'{{version:"{stated.group(1)}"}}' in (VENDORED / "mermaid.min.js").read_text("utf-8")
+
+
 def test_every_public_name_is_in_the_api_reference_with_its_docstring(site: Path) -> None:
     """Each name of civicgrid.__all__ has an anchor, and a class or function its docstring."""
     missing: list[str] = []
@@ -118,14 +161,51 @@ def test_every_hook_is_in_the_hook_reference_with_its_docstring(site: Path) -> N
 
 
 def test_every_builtin_method_has_a_page_with_its_steps_and_diagram(site: Path) -> None:
-    """The method pages are generated from the registry: a new method gets one."""
+    """The method pages are generated from the registry: a new method gets one.
+
+    Its diagram is the command line's Mermaid output in the markup Material draws in the
+    browser (``<pre class="mermaid">``), not a code listing of the source.
+    """
     registry = civicgrid.load_registry(entry_points=False)
     for key, method in registry.methods.items():
         page = (site / "methods" / f"{key}.html").read_text("utf-8")
         assert method.label_zh in html.unescape(page), key
-        assert "stateDiagram-v2" in page, key
+        assert mermaid_blocks(page) == [to_mermaid(method).strip()], key
         for step in method.steps:
             assert f"<code>{step.key}</code>" in page, (key, step.key)
+
+
+def test_a_broken_link_or_reference_fails_the_strict_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bad link or an unknown API name in any page aborts the build, and the log names it.
+
+    The real configuration builds a copy of docs/ whose glossary gained one of each; each must
+    be a warning (which --strict turns into failure) that names the page or the name.
+    """
+    from mkdocs.commands.build import build as mkdocs_build  # noqa: PLC0415
+    from mkdocs.config import load_config  # noqa: PLC0415
+    from mkdocs.exceptions import Abort  # noqa: PLC0415
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs, ignore=shutil.ignore_patterns("__pycache__"))
+    glossary = docs / "glossary.md"
+    glossary.write_text(
+        glossary.read_text("utf-8")
+        + "\n见 [不存在的页面](concepts/no-such-page.md)。"
+        + " See [a name that does not exist][civicgrid.NoSuchName].\n",
+        encoding="utf-8",
+    )
+    config = load_config(
+        str(ROOT / "mkdocs.yml"), docs_dir=str(docs), site_dir=str(tmp_path / "site"), strict=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImportWarning)
+        with pytest.raises(Abort, match="Aborted with 2 warnings"):
+            mkdocs_build(config)
+    problems = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("glossary.md" in p and "concepts/no-such-page.md" in p for p in problems), problems
+    assert any("civicgrid.NoSuchName" in p for p in problems), problems
 
 
 def test_the_first_program_example_runs(capsys: pytest.CaptureFixture[str]) -> None:

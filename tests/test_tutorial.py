@@ -123,13 +123,13 @@ def test_pip_installs_the_method_file_and_the_entry_point(installed: Installed) 
 def test_the_plugins_own_tests_pass_in_a_separate_pytest(
     installed: Installed, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``python -m pytest`` in the newcomer's folder: five tests, all passing."""
+    """``python -m pytest`` in the newcomer's folder: six tests, all passing."""
     shutil.copytree(installed.project / "tests", pytester.path / "tests")
     shutil.copy(installed.project / "pyproject.toml", pytester.path / "pyproject.toml")
     pythonpath = [str(installed.site), os.environ.get("PYTHONPATH", "")]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in pythonpath if p))
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider", "-p", "no:randomly")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_civicgrid_methods_lists_the_installed_plugin(on_path: Path) -> None:
@@ -146,18 +146,19 @@ def test_civicgrid_methods_lists_the_installed_plugin(on_path: Path) -> None:
     [
         ("methods_show.txt", ("methods", "show", "thursday_talks")),
         ("thursday_talks.mmd", ("methods", "show", "thursday_talks", "--format", "mermaid")),
+        ("compare.txt", tuple((TUTORIAL / "shell" / "compare.sh").read_text().split()[1:])),
     ],
 )
 def test_the_outputs_on_the_page_are_what_the_commands_print(
     on_path: Path, output: str, argv: tuple[str, ...]
 ) -> None:
-    """The page's two command outputs match the command line's, character for character."""
+    """The page's command outputs match the command line's, character for character."""
     shown = (TUTORIAL / "output" / output).read_text(encoding="utf-8")
     assert cli(*argv).rstrip() + "\n" == shown
 
 
 def test_the_page_shows_the_commands_the_tests_follow() -> None:
-    """The shell steps are the ones this module reproduces: install, test, list, diagram."""
+    """The shell steps are the ones this module reproduces: install, test, list, compare, draw."""
     shell = TUTORIAL / "shell"
     assert "pip install -e ." in (shell / "run_tests.sh").read_text(encoding="utf-8")
     assert "python -m pytest" in (shell / "run_tests.sh").read_text(encoding="utf-8")
@@ -165,6 +166,10 @@ def test_the_page_shows_the_commands_the_tests_follow() -> None:
         "civicgrid methods",
         "civicgrid methods show thursday_talks",
     ]
+    compare = (shell / "compare.sh").read_text(encoding="utf-8").split()
+    assert compare[:2] == ["civicgrid", "compare"]
+    assert "--methods" in compare
+    assert compare[compare.index("--methods") + 1] == "thursday_talks,five_steps"
     assert (shell / "diagram.sh").read_text(encoding="utf-8").strip() == (
         "civicgrid methods show thursday_talks --format mermaid"
     )

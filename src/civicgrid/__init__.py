@@ -574,6 +574,7 @@ if TYPE_CHECKING:
         Weekday,
         is_public_holiday,
     )
+    from civicgrid.workflows.meeting_schedule import MeetingSchedule
     from civicgrid.workflows.method import (
         SYSTEM_ROLE,
         BreachAction,
@@ -1035,6 +1036,7 @@ _EXPORTS: dict[str, str] = {
     "MeetingDayError": "civicgrid.workflows.meeting_days",
     "MeetingDayTooFar": "civicgrid.workflows.meeting_days",
     "MeetingRule": "civicgrid.workflows.meeting_days",
+    "MeetingSchedule": "civicgrid.workflows.meeting_schedule",
     "QUARTERLY_JOINT_MEETING": "civicgrid.workflows.meeting_days",
     "THURSDAY_TALKS": "civicgrid.workflows.meeting_days",
     "WEEKEND_HALL": "civicgrid.workflows.meeting_days",
@@ -1275,6 +1277,7 @@ __all__ = [
     "MeetingDayTooFar",
     "MeetingRefused",
     "MeetingRule",
+    "MeetingSchedule",
     "MeetingStatus",
     "MemberSummary",
     "Method",

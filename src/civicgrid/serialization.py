@@ -22,6 +22,10 @@ Conventions:
   a real value), so a masked export can never be re-imported as if it were data. Only the
   converter masks: ``attrs.asdict``, ``attrs.astuple``, ``pickle`` and ``copy`` bypass it and
   carry the raw value, so never use them to export people.
+- free text that may quote a phone or ID number (a request's ``text`` and ``extra``) is written
+  through :func:`~civicgrid.domain.personal.mask_text` unless ``reveal_personal=True``, and an
+  error about a value refused never quotes the numbers in it (a phone number in a shifted CSV
+  column, say): they are masked in the message.
 """
 
 from __future__ import annotations
@@ -35,9 +39,16 @@ from typing import Any, TypeVar
 
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_unstructure_fn
 from dateutil.relativedelta import relativedelta
 
-from civicgrid.domain.personal import IdNumber, InvalidPersonalData, PersonName, PhoneNumber
+from civicgrid.domain.personal import (
+    IdNumber,
+    InvalidPersonalData,
+    PersonName,
+    PhoneNumber,
+    mask_text,
+)
 from civicgrid.domain.time import require_aware
 from civicgrid.errors import InvalidData, Problem
 
@@ -87,7 +98,10 @@ def _structure_datetime(value: Any, _type: Any) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, str):
-        parsed = datetime.fromisoformat(value)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:  # its message quotes the value: mask the numbers in it
+            raise ValueError(mask_text(str(exc))) from None
     else:
         raise TypeError(f"expected an ISO 8601 datetime string, got {type(value).__name__}")
     return require_aware(parsed, "datetime")
@@ -99,7 +113,10 @@ def _structure_date(value: Any, _type: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, str):
-        return date.fromisoformat(value)
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:  # its message quotes the value: mask the numbers in it
+            raise ValueError(mask_text(str(exc))) from None
     raise TypeError(f"expected a date string YYYY-MM-DD, got {type(value).__name__}")
 
 
@@ -145,7 +162,7 @@ def _structure_str_enum(value: Any, cls: type[enum.StrEnum]) -> enum.StrEnum:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, one of: {', '.join(known)}")
     if value not in known:
-        raise ValueError(f"unknown value {value!r}; known: {', '.join(known)}")
+        raise ValueError(f"unknown value {mask_text(value)!r}; known: {', '.join(known)}")
     return cls(value)
 
 
@@ -223,16 +240,29 @@ def make_converter(*, reveal_personal: bool = False) -> cattrs.Converter:
     for personal in (PersonName, PhoneNumber, IdNumber):
         converter.register_structure_hook(personal, _structure_personal)
         converter.register_unstructure_hook(personal, _revealed if reveal_personal else _masked)
-    _configure_entities(converter)
+    _configure_entities(converter, reveal_personal=reveal_personal)
     return converter
 
 
-def _configure_entities(converter: cattrs.Converter) -> None:
+def _configure_entities(converter: cattrs.Converter, *, reveal_personal: bool) -> None:
     """Register the few entity-specific forms (renamed keys) that the general policy lacks."""
     # Imported here: the modules that define entities sit above this one.
+    from civicgrid.domain.requests import Request  # noqa: PLC0415
     from civicgrid.workflows import loading  # noqa: PLC0415
 
     loading.configure_converter(converter)
+    if reveal_personal:
+        return
+    plain = make_dict_unstructure_fn(Request, converter)
+
+    def masked_request(request: Request) -> dict[str, Any]:
+        # A request's free text quotes phone and ID numbers; a masked export masks them too.
+        data = plain(request)
+        data["text"] = mask_text(data["text"])
+        data["extra"] = {key: mask_text(text) for key, text in data["extra"].items()}
+        return data
+
+    converter.register_unstructure_hook(Request, masked_request)
 
 
 def structure(

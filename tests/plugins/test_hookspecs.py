@@ -33,6 +33,7 @@ from civicgrid import (
     Guard,
     GuardRefused,
     ManualClock,
+    MeetingSchedule,
     Method,
     OrgKind,
     PartyChain,
@@ -61,6 +62,7 @@ from civicgrid.domain.ledger import Ledger
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.plugins import hookspecs
 from civicgrid.plugins.markers import PROJECT, hookimpl
+from civicgrid.workflows.meeting_days import THURSDAY_TALKS
 from civicgrid.workflows.points import PointsDesk
 
 SPEC_MARK = f"{PROJECT}_spec"
@@ -237,6 +239,9 @@ CONTRACT_RULES = TopicRules(
     ],
 )
 
+CONTRACT_MEETINGS = MeetingSchedule(method="contract", rule=THURSDAY_TALKS, steps={"open"})
+
+
 CONTRACT_EARNING = EarningRule(
     key="contract.finished",
     label_zh="办结工单",
@@ -330,6 +335,12 @@ class ContractPlugin:
         """Provide a rule paying dual points to whoever finishes a contract case."""
         self.calls.append("register_earning_rules")
         return [CONTRACT_EARNING]
+
+    @hookimpl
+    def register_meeting_schedules(self) -> list[MeetingSchedule]:
+        """Provide the contract method's meeting days: its open cases wait for Thursdays."""
+        self.calls.append("register_meeting_schedules")
+        return [CONTRACT_MEETINGS]
 
     @hookimpl
     def prepare_converter(self, converter: cattrs.Converter) -> None:
@@ -488,3 +499,14 @@ def test_the_contract_earning_rule_awards_dual_points_through_an_engine(
     assert ledger.balance("person:resident-1:city_points") == 3
     assert ledger.balance("person:resident-1:district_points") == 2
     assert ledger.transaction("earn:c-1:2:contract.finished").kind == "earn"
+
+
+def test_the_contract_meeting_schedule_is_kept_with_its_plugin(
+    contract_registry: Registry,
+) -> None:
+    """The registry keeps the contract's meeting days by method, stamped with the plugin."""
+    schedule = contract_registry.meeting_schedules["contract"]
+    assert schedule.plugin == "contract"
+    assert schedule.steps == frozenset({"open"})
+    wednesday = datetime(2026, 11, 25, 20, 0, tzinfo=DEFAULT_TZ)
+    assert schedule.next_meeting(wednesday) == datetime(2026, 11, 26, 19, 0, tzinfo=DEFAULT_TZ)

@@ -19,6 +19,7 @@ from civicgrid.errors import InvalidData, Problem
 from civicgrid.plugins.registry import Registry
 from civicgrid.report.comparison import compare_methods
 from civicgrid.report.loading import POSTGRES_SCHEMES, open_postgres
+from civicgrid.simulation.agents import driven_as
 from civicgrid.simulation.presets import PRESETS
 from civicgrid.simulation.runner import simulate
 from civicgrid.simulation.summary import Summary
@@ -44,6 +45,11 @@ def add_parsers(commands: Any) -> None:
     _common(run, days_default=None, seed_default=None)
     run.add_argument("--method", metavar="KEY", help=f"request method (default {DEFAULT_METHOD})")
     run.add_argument(
+        "--deliberation",
+        metavar="KEY",
+        help="also simulate topics raised for deliberation with this method (e.g. five_steps)",
+    )
+    run.add_argument(
         "--store",
         metavar="STORE",
         default="memory",
@@ -61,16 +67,19 @@ def add_parsers(commands: Any) -> None:
 
     compare = commands.add_parser(
         "compare",
-        help="run request methods side by side on the same district and arrivals",
+        help="run methods side by side on the same district and arrivals (比较)",
         description="Run each method on the same preset, seed and arrivals, each into its own "
-        "in-memory store, and print their indicators in one table.",
+        "in-memory store, and print their indicators in one table. A request method (one "
+        "with a resident's rating on the way to closed, e.g. immediate_53522) runs on the "
+        "day's requests; a deliberation method (e.g. five_steps) on the topics residents "
+        "raise, meeting on its calendar days.",
     )
     _common(compare, days_default=30, seed_default=1)
     compare.add_argument(
         "--methods",
         required=True,
         metavar="A,B",
-        help="comma-separated request method keys",
+        help="comma-separated method keys",
     )
     compare.set_defaults(handler=_compare)
 
@@ -149,6 +158,7 @@ def _simulate(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
                 "days": args.days or meta["days"],
                 "seed": meta["seed"] if args.seed is None else args.seed,
                 "requests_method": args.method or meta["methods"]["requests"],
+                "deliberation_method": args.deliberation or meta["methods"].get("deliberation"),
                 "start": args.start or day(meta["start"]),
             }
         else:
@@ -157,6 +167,7 @@ def _simulate(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
                 "days": args.days or 30,
                 "seed": 1 if args.seed is None else args.seed,
                 "requests_method": args.method or DEFAULT_METHOD,
+                "deliberation_method": args.deliberation,
             }
             if args.start is not None:
                 options["start"] = args.start
@@ -207,19 +218,30 @@ def _report(store: EventStore, directory: str) -> int:
 
 
 def _compare(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
-    keys = [key.strip() for key in args.methods.split(",") if key.strip()]
+    keys = list(dict.fromkeys(key.strip() for key in args.methods.split(",") if key.strip()))
     if not keys:
         print("civicgrid: --methods names no method", file=sys.stderr)
         return EXIT_USAGE
     methods = [registry.method(key) for key in keys]
+    kinds = {method.key: driven_as(method) for method in methods}
+    cannot = [key for key, kind in kinds.items() if kind is None]
+    if cannot:
+        print(
+            f"civicgrid: cannot simulate {', '.join(cannot)}: no way to its last step "
+            "(无法模拟：没有到达终点步骤的路径)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     summaries: dict[str, Summary] = {}
-    for key in dict.fromkeys(keys):
+    for key in keys:
+        requests = kinds[key] == "requests"
         summaries[key] = simulate(
             args.preset or "chenghua",
             days=args.days,
             seed=args.seed,
             store=MemoryStore(),
-            requests_method=key,
+            requests_method=key if requests else None,
+            deliberation_method=None if requests else key,
             scale=args.scale,
             registry=registry,
         )
@@ -228,7 +250,7 @@ def _compare(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
         out.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
         return EXIT_OK
     table = compare_methods(
-        {key: summary.indicators for key, summary in summaries.items()}, methods=methods
+        {key: summary.indicators_of(key) for key, summary in summaries.items()}, methods=methods
     )
     first = next(iter(summaries.values()))
     out.write(

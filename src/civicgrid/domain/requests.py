@@ -23,7 +23,7 @@ from types import MappingProxyType
 import attrs
 
 from civicgrid.domain.labels import Labelled, register_labels
-from civicgrid.domain.personal import PersonName, PhoneNumber
+from civicgrid.domain.personal import PersonName, PhoneNumber, mask_text
 from civicgrid.domain.units import UnitKind
 from civicgrid.errors import InvalidData, Problem
 
@@ -170,6 +170,16 @@ def _extra(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
 
+def _masked_text_repr(value: object) -> str:
+    """Repr of free text with quoted phone and ID numbers masked (residents quote them)."""
+    return repr(mask_text(value)) if isinstance(value, str) else repr(value)
+
+
+def _masked_extra_repr(value: Mapping[str, object]) -> str:
+    """Repr of ``extra`` with numbers in its values masked: source fields may quote them."""
+    return repr({key: mask_text(v) if isinstance(v, str) else v for key, v in value.items()})
+
+
 def _attachments(value: tuple[Attachment, ...] | list[Attachment]) -> tuple[Attachment, ...]:
     return tuple(value)
 
@@ -188,7 +198,8 @@ class Request:
 
     id: str
     channel: Channel
-    text: str
+    text: str = attrs.field(repr=_masked_text_repr)
+    """Free text; its ``repr`` masks the phone and ID numbers it quotes (:func:`mask_text`)."""
     submitted_at: datetime
     category: str | None = None
     unit: str | None = None
@@ -200,7 +211,7 @@ class Request:
     attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=_attachments)
     longitude: float | None = None
     latitude: float | None = None
-    extra: Mapping[str, str] = attrs.field(factory=dict, converter=_extra)
+    extra: Mapping[str, str] = attrs.field(factory=dict, converter=_extra, repr=_masked_extra_repr)
 
     def __attrs_post_init__(self) -> None:
         problems: list[Problem] = []

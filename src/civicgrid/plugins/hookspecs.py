@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from civicgrid.workflows.calendar import WorkCalendar
     from civicgrid.workflows.engine import Observer
     from civicgrid.workflows.guards import Guard
+    from civicgrid.workflows.meeting_schedule import MeetingSchedule
     from civicgrid.workflows.method import Method
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "register_grid_checks",
     "register_grid_schemes",
     "register_guards",
+    "register_meeting_schedules",
     "register_methods",
     "register_observers",
     "register_party_chains",
@@ -138,6 +140,21 @@ def register_earning_rules() -> Iterable[EarningRule]:
     eligible. A :class:`civicgrid.PointsDesk` built from the registry awards by every rule; the
     library's defaults come from the built-in plugin ``civicgrid.earning``: block it to replace
     them. A rule naming a method no plugin provides never matches.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def register_meeting_schedules() -> Iterable[MeetingSchedule]:
+    """Return the meeting days of the deliberation methods this plugin provides (D2–D4).
+
+    Called once per registry build; one schedule per method, and a second plugin scheduling
+    a method already scheduled is an error naming both. A :class:`civicgrid.MeetingSchedule`
+    joins a method to a :class:`civicgrid.MeetingRule` (every Thursday, the 20th of each
+    month …) and names the steps whose topics move on only at a meeting; a schedule naming
+    a method or a step no plugin provides fails the build. The simulation lets topics in
+    those steps wait for the next meeting; a method with no schedule moves at its workers'
+    pace.
     """
     raise NotImplementedError
 

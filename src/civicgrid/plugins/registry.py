@@ -39,6 +39,7 @@ from civicgrid.workflows.calendar import WeekendCalendar, WorkCalendar
 from civicgrid.workflows.compiled import CompiledMethod, compile_method
 from civicgrid.workflows.engine import Observer
 from civicgrid.workflows.guards import Guard
+from civicgrid.workflows.meeting_schedule import MeetingSchedule
 from civicgrid.workflows.method import Method
 
 __all__ = ["Registry", "build_registry", "load_registry"]
@@ -71,6 +72,8 @@ class Registry:
     """Each city's "七议五不议" rule set, by key, with the plugin that provided it."""
     earning_rules: Mapping[str, EarningRule] = attrs.field(factory=dict)
     """Every plugin's earning rules (P8), by key, each with its plugin set."""
+    meeting_schedules: Mapping[str, MeetingSchedule] = attrs.field(factory=dict)
+    """The deliberation methods' meeting days, by method key, each with its plugin set."""
 
     def method(self, key: str) -> Method:
         """Return method ``key``, or raise :class:`UnknownMethod` listing what is installed."""
@@ -252,10 +255,21 @@ def build_registry(pm: pluggy.PluginManager) -> Registry:
         earning_rules=MappingProxyType(
             _keyed(pm, "register_earning_rules", EarningRule, "earning rule")
         ),
+        meeting_schedules=MappingProxyType(
+            _keyed(
+                pm,
+                "register_meeting_schedules",
+                MeetingSchedule,
+                "meeting schedule",
+                lambda plugin, schedule: _check_schedule(plugin, schedule, methods),
+            )
+        ),
     )
 
 
-_Keyed = TypeVar("_Keyed", Guard, PartyChain, GridScheme, GridCheck, TopicRules, EarningRule)
+_Keyed = TypeVar(
+    "_Keyed", Guard, PartyChain, GridScheme, GridCheck, TopicRules, EarningRule, MeetingSchedule
+)
 
 
 def _keyed(
@@ -280,6 +294,27 @@ def _keyed(
             check(plugin, item)
         found[key] = attrs.evolve(item, plugin=plugin)
     return found
+
+
+def _check_schedule(plugin: str, schedule: MeetingSchedule, methods: Mapping[str, Method]) -> None:
+    """Refuse a meeting schedule naming a method or a step no plugin provides."""
+    method = methods.get(schedule.method)
+    if method is None:
+        raise PluginError(
+            plugin,
+            "register_meeting_schedules",
+            f"meeting schedule names method {schedule.method!r}, which no plugin provides",
+            f"会议安排引用的工作法 {schedule.method!r} 未安装",
+        )
+    unknown = sorted(schedule.steps - {step.key for step in method.steps})
+    if unknown:
+        raise PluginError(
+            plugin,
+            "register_meeting_schedules",
+            f"meeting schedule of {schedule.method!r} names steps {unknown}, which the method "
+            "does not have",
+            f"{schedule.method!r} 的会议安排引用了工作法中没有的步骤 {unknown}",
+        )
 
 
 def _callable_check(plugin: str, item: Guard | GridCheck) -> None:

@@ -36,6 +36,8 @@ __all__ = [
     "accounts_for",
     "choose",
     "delay",
+    "driven_as",
+    "goal_of",
     "rating",
     "read_policy",
 ]
@@ -52,6 +54,8 @@ DATA: Mapping[str, Any] = {
     "resolution": "议定由物业限期整改",
     "departments": ["城管执法中队", "市场监管所"],
     "meeting": "社区党建联席会议",
+    "votes_for": 7,
+    "votes_against": 2,
 }
 """What workers record with every action: whatever the built-in guards ask for."""
 
@@ -97,7 +101,7 @@ class Policy:
     """What the driver may do from each step, read from the method's transitions."""
 
     forward: dict[str, list[str]] = field(default_factory=dict)
-    """Triggers on a shortest path to ``closed``, in declaration order (most likely first)."""
+    """Triggers on a shortest path to the goal (:func:`goal_of`), in declaration order."""
     detours: dict[str, list[str]] = field(default_factory=dict)
     """Triggers off the path whose target leads back to it (waiting for the resident …)."""
     escalates: dict[str, str] = field(default_factory=dict)
@@ -110,21 +114,32 @@ class Policy:
     """Triggers only the resident may fire (``rate``, ``reopen``)."""
 
 
+def goal_of(method: Method) -> str:
+    """Return the step the driver steers a case to: ``closed``, else the first terminal step.
+
+    Six Self ends in 自享 ``enjoy``; most methods in ``closed``. A method whose steps are all
+    non-terminal has no goal (validation refuses such a method); ``closed`` is returned.
+    """
+    keys = [step.key for step in method.steps if step.terminal]
+    return "closed" if "closed" in keys or not keys else keys[0]
+
+
 def read_policy(method: Method) -> Policy:
     """Work out, for each step of ``method``, how the driver moves a case towards ``closed``."""
     terminal = {s.key for s in method.steps if s.terminal}
+    goal = goal_of(method)
     edges = [
         (source, t)
         for t in method.transitions
         for source in t.sources
         if not t.escalate and t.trigger != "reopen" and t.target != source
     ]
-    distance = {"closed": 0}
+    distance = {goal: 0}
     changed = True
     while changed:
         changed = False
         for source, t in edges:
-            if t.target in distance and t.target not in terminal - {"closed"}:
+            if t.target in distance and t.target not in terminal - {goal}:
                 d = distance[t.target] + 1
                 if d < distance.get(source, sys.maxsize):
                     distance[source] = d
@@ -133,7 +148,7 @@ def read_policy(method: Method) -> Policy:
     for source, t in edges:
         if source not in distance:
             continue
-        if t.target in terminal and t.target != "closed":
+        if t.target in terminal and t.target != goal:
             policy.leave.setdefault(source, t.trigger)
         elif distance.get(t.target) == distance[source] - 1:
             if t.trigger not in policy.forward.get(source, []):
@@ -150,6 +165,19 @@ def read_policy(method: Method) -> Policy:
         t.trigger for t in method.transitions if set(t.roles) == {"resident"}
     )
     return policy
+
+
+def driven_as(method: Method) -> str | None:
+    """Return how a simulation can drive ``method``: ``"requests"``, ``"deliberation"`` or None.
+
+    A request method has a way from its first step to its goal (:func:`goal_of`) through a
+    resident's rating (``rate``); a deliberation method a way there without one. A method
+    with no way to its goal cannot be simulated.
+    """
+    policy = read_policy(method)
+    if method.initial not in policy.forward:
+        return None
+    return "requests" if policy.rating_step else "deliberation"
 
 
 # --------------------------------------------------------------------------- workers

@@ -74,7 +74,9 @@ class Behaviour:
     ``rating_hours`` (uniform); ``ratings`` are the shares of each verdict (an unsatisfied
     rating reopens the case once). Each day a volunteer patrols with probability
     ``patrol``, serves an hour or more with ``serve``, and redeems ``redeem_points`` when
-    holding at least that many, with probability ``redeem``.
+    holding at least that many, with probability ``redeem``. Residents raise
+    ``topics_per_thousand_year`` topics for deliberation, at a place unit in proportion to
+    its residents, between 08:00 and 21:00.
     """
 
     requests_per_resident_year: float = 1.0
@@ -99,11 +101,16 @@ class Behaviour:
     serve: float = 0.05
     redeem: float = 0.05
     redeem_points: int = 10
+    topics_per_thousand_year: float = 12.0
+    """Topics residents raise for deliberation (议题), per 1,000 residents a year: library
+    default, about one a month for a compound of 1,000 residents."""
 
     def __attrs_post_init__(self) -> None:
         problems: list[Problem] = []
         if not self.requests_per_resident_year > 0:
             problems.append(Problem("requests_per_resident_year", "must be > 0"))
+        if not self.topics_per_thousand_year >= 0:
+            problems.append(Problem("topics_per_thousand_year", "must be >= 0"))
         unknown = sorted(set(self.channels) - {c.value for c in Channel})
         if unknown:
             problems.append(Problem("channels", f"unknown channels {unknown}"))

@@ -18,6 +18,7 @@ would. Interrupted between commits, the store holds whole days only.
 from __future__ import annotations
 
 import heapq
+import math
 import random
 import time
 from collections.abc import Callable
@@ -70,7 +71,8 @@ def simulate(
     days: int,
     seed: int,
     store: EventStore,
-    requests_method: str = "immediate_53522",
+    requests_method: str | None = "immediate_53522",
+    deliberation_method: str | None = None,
     start: date = date(2026, 1, 1),
     scale: float = 1.0,
     resume: bool = False,
@@ -81,16 +83,27 @@ def simulate(
 
     A fresh run needs an empty store (one run per store); ``resume=True`` continues the run
     in ``store`` from the day after its last committed one, and its arguments must match
-    the stored ``sim:meta`` (``scale`` is read from the stored units). Bad arguments raise
-    :class:`~civicgrid.errors.InvalidData` naming the field, an unknown method
-    :class:`~civicgrid.errors.UnknownMethod`, before anything is written.
+    the stored ``sim:meta`` (``scale`` is read from the stored units).
+
+    ``requests_method`` drives the residents' requests (``None``: no requests), and
+    ``deliberation_method`` the topics residents raise for deliberation (``None``: none);
+    a topic waiting in a step its method's :class:`~civicgrid.MeetingSchedule` names moves
+    on at the next meeting. Bad arguments raise :class:`~civicgrid.errors.InvalidData` naming
+    the field, an unknown method :class:`~civicgrid.errors.UnknownMethod`, before anything
+    is written.
     """
     began = time.perf_counter()
     chosen = find_preset(preset) if isinstance(preset, str) else preset
     registry = registry or load_registry()
-    registry.method(requests_method)
+    for key in (requests_method, deliberation_method):
+        if key is not None:
+            registry.method(key)
     _check(days=days, seed=seed, scale=scale)
-    run = _Run(chosen, registry, requests_method, seed, start, store)
+    if requests_method is None and deliberation_method is None:
+        raise InvalidData(
+            "simulation", [Problem("requests_method", "name a requests or a deliberation method")]
+        )
+    run = _Run(chosen, registry, requests_method, deliberation_method, seed, start, store)
     first = run.resume(days) if resume else run.begin(days, scale)
     events = transactions = 0
     for day in range(first, days):
@@ -108,7 +121,7 @@ def simulate(
         wall_seconds=time.perf_counter() - began,
         events_this_run=events,
         days_this_run=max(0, days - first),
-        definition=run.method,
+        definitions=[track.method for track in run.tracks.values()],
     )
 
 
@@ -124,6 +137,36 @@ def _check(*, days: object, seed: object, scale: object) -> None:
         raise InvalidData("simulation", problems)
 
 
+class _Track:
+    """How the driver moves the cases of one method: its policy, workers and meeting days."""
+
+    def __init__(
+        self, registry: Registry, key: str, preset: Preset, *, rated: bool, tree: UnitTree | None
+    ) -> None:
+        self.key = key
+        self.method = registry.method(key)
+        self.policy = agents.read_policy(self.method)
+        policy = self.policy
+        if self.method.initial not in policy.forward or (rated and not policy.rating_step):
+            way = "rated way" if rated else "way"
+            field = "requests_method" if rated else "deliberation_method"
+            raise InvalidData(
+                "simulation", [Problem(field, f"{key!r} has no {way} to its last step")]
+            )
+        self.top = self.method.escalation[-1].key if self.method.escalation else None
+        self.ladder = frozenset(level.key for level in self.method.escalation)
+        self.schedule = registry.meeting_schedules.get(key)
+        self.waits = self.schedule.steps if self.schedule is not None else frozenset()
+        self.preset = preset
+        self.workforce: Workforce | None = None
+        if tree is not None:
+            self.workforce = Workforce(tree, preset, self.method)
+        roles = self.method.open_roles
+        self.opener = Actor(
+            id="resident", roles=frozenset({"resident"}) if "resident" in roles else roles
+        )
+
+
 class _Run:
     """One run's state between days: engine, open cases, schedule, ledger and desks."""
 
@@ -131,7 +174,8 @@ class _Run:
         self,
         preset: Preset,
         registry: Registry,
-        method_key: str,
+        requests_key: str | None,
+        deliberation_key: str | None,
         seed: int,
         start: date,
         store: EventStore,
@@ -139,16 +183,12 @@ class _Run:
         self.preset = preset
         self.behaviour = preset.behaviour
         self.registry = registry
-        self.key = method_key
-        self.method = registry.method(method_key)
-        self.policy = agents.read_policy(self.method)
-        if not self.policy.rating_step or self.method.initial not in self.policy.forward:
-            raise InvalidData(
-                "simulation",
-                [Problem("requests_method", f"{method_key!r} has no rated way to 'closed'")],
-            )
-        self.top = self.method.escalation[-1].key if self.method.escalation else None
-        self.ladder = frozenset(level.key for level in self.method.escalation)
+        self.key = requests_key
+        self.deliberation_key = deliberation_key
+        self.tracks: dict[str, _Track] = {}
+        for key, rated in ((requests_key, True), (deliberation_key, False)):
+            if key is not None and key not in self.tracks:
+                self.tracks[key] = _Track(registry, key, preset, rated=rated, tree=None)
         self.seed = seed
         self.start = start
         self.store = store
@@ -174,7 +214,7 @@ class _Run:
             "seed": self.seed,
             "days": days,
             "start": self.start.isoformat(),
-            "methods": {"requests": self.key, "deliberation": None},
+            "methods": {"requests": self.key, "deliberation": self.deliberation_key},
             "tz": "Asia/Shanghai",
             "library": civicgrid.__version__,
             "schema": SCHEMA,
@@ -225,12 +265,12 @@ class _Run:
             accounts = accounts_for(read_transactions(self.store, LEDGER))
             self.ledger = load_ledger(self.store, LEDGER, accounts=accounts)
         self._ready(tree)
-        terminal = self.engine.compiled(self.key).terminal
         for stream in self.store.streams("case:"):
             case_id = stream.removeprefix("case:")
             events = read_events(self.store, case_id)
             self.builder.extend(events)
             self.committed[case_id] = len(events)
+            terminal = self.engine.compiled(events[0].trigger or "").terminal
             if _last_step(events) not in terminal:
                 case = load_case(self.store, self.engine, case_id)
                 self.open[case_id] = case
@@ -242,7 +282,8 @@ class _Run:
     def _ready(self, tree: UnitTree) -> None:
         self.tree = tree
         self.places = Places.of(tree, self.preset)
-        self.workforce = Workforce(tree, self.preset, self.method)
+        for track in self.tracks.values():
+            track.workforce = Workforce(tree, self.preset, track.method)
         residents = self.places.residents
         count = max(1, round(residents * self.behaviour.volunteers_per_thousand / 1000))
         self.volunteers = [f"v{n:06d}" for n in range(count)]
@@ -281,9 +322,20 @@ class _Run:
         if case.is_closed:
             self.draws.pop(case.id, None)
             return
+        track = self.tracks.get(case.method_key)
+        if track is None:
+            return  # a case of a method the run does not drive (opened by a plugin)
         draws = Draws.for_case(self.seed, case.id, event.seq)
         at = event.at.timestamp()
-        when = at + agents.delay(case, at, self.policy, self.behaviour, draws)
+        schedule = track.schedule
+        if schedule is not None and case.step in track.waits:
+            meeting = schedule.next_meeting(event.at, calendar=self.engine.calendar)
+            if meeting is None:
+                return  # the rule meets no more: the topic waits past the run
+            # Topics are taken in turn during a meeting of about two hours.
+            when = meeting.timestamp() + draws.uniform(0, 7200)
+        else:
+            when = at + agents.delay(case, at, track.policy, self.behaviour, draws)
         self.draws[case.id] = draws
         heapq.heappush(self.agenda, (when, case.id, event.seq))
 
@@ -295,14 +347,26 @@ class _Run:
         today = self.start + timedelta(days=number)
         midnight = day_start(self.start, number).timestamp()
         end = midnight + 86_400
-        requests = {r.id: r for r in day_arrivals(today, self.places, self.behaviour, rng)}
+        requests: dict[str, Request] = {}
+        if self.key is not None:
+            arrivals = day_arrivals(today, self.places, self.behaviour, rng)
+            requests = {r.id: r for r in arrivals}
         volunteering = self._volunteering(rng, midnight)
         agenda = self.agenda
         for request in requests.values():
             heapq.heappush(agenda, (request.submitted_at.timestamp(), request.id, 0))
+        topics: dict[str, tuple[float, str]] = {}
+        if self.deliberation_key is not None:
+            topics = self._topics(today, midnight)
+            for key, (when, _unit) in topics.items():
+                heapq.heappush(agenda, (when, key, 0))
         for when, key in volunteering:
             heapq.heappush(agenda, (when, key, -1))
-        desk = RequestDesk(self.engine, method=self.key, classify=self.registry.classify_request)
+        desk = None
+        if self.key is not None:
+            desk = RequestDesk(
+                self.engine, method=self.key, classify=self.registry.classify_request
+            )
         now = midnight
         tz, fromtimestamp = DEFAULT_TZ, datetime.fromtimestamp
         while agenda and agenda[0][0] < end:
@@ -317,52 +381,85 @@ class _Run:
             self.engine.tick(at)
             if seq > 0:
                 self._act(self.open[key], at)
-            elif seq == 0:
+            elif seq == 0 and desk is not None and key in requests:
                 request = requests[key]
                 desk.receive(request, actor=self._opener(request))
+            elif seq == 0:
+                self._raise_topic(key, topics[key][1], at)
             else:
                 self._volunteer(key, at)
         closing = fromtimestamp(end, tz)
         self.clock.set(closing)
         self.engine.tick(closing)
-        return self._commit(number, today, len(requests))
+        return self._commit(number, today, len(requests), len(topics))
 
     def _opener(self, request: Request) -> Actor:
         actor = self.openers.get(request.channel.value)
         if actor is None:
-            actor = Actor(id=f"intake:{request.channel.value}", roles=self.method.open_roles)
+            roles = self.tracks[self.key or ""].method.open_roles
+            actor = Actor(id=f"intake:{request.channel.value}", roles=roles)
             self.openers[request.channel.value] = actor
         return actor
+
+    def _topics(self, today: date, midnight: float) -> dict[str, tuple[float, str]]:
+        """Return the day's topics as ``{case id: (instant, unit)}``, from their own generator.
+
+        A generator of their own keeps the day's requests the same with deliberation on or
+        off, so request methods compare on the same arrivals whatever else runs.
+        """
+        rng = random.Random(f"{self.seed}:{today.isoformat()}:topics")  # noqa: S311
+        mean = self.places.residents * self.behaviour.topics_per_thousand_year / 1000 / 365
+        count = max(0, round(rng.gauss(mean, math.sqrt(mean)))) if mean > 0 else 0
+        stamp = today.strftime("%Y%m%d")
+        instants = sorted(midnight + rng.uniform(8, 21) * 3600 for _ in range(count))
+        return {
+            f"t{stamp}-{n:04d}": (when, self.places.draw(rng)) for n, when in enumerate(instants)
+        }
+
+    def _raise_topic(self, case_id: str, unit: str, at: datetime) -> None:
+        """Open a topic a resident raised, in the deliberation method's first step."""
+        track = self.tracks[self.deliberation_key or ""]
+        self.engine.open(
+            track.key,
+            actor=track.opener,
+            at=at,
+            case_id=case_id,
+            data={**DATA, "unit": unit, "topic": "居民提出的小区公共事务"},
+        )
 
     def _act(self, case: Case, at: datetime) -> None:
         """Let the resident rate, or the case's worker act; a duty officer steps in if refused."""
         draws = self.draws[case.id]
         seen = len(case.events)
-        if case.step == self.policy.rating_step:
+        track = self.tracks[case.method_key]
+        if case.step == track.policy.rating_step:
             trigger, verdict = agents.rating(case, self.behaviour, draws)
             self.engine.fire(case, trigger, self.resident, at=at, data=self.rated[verdict])
             return
         unit = (case.data or {}).get("unit")
-        chosen = agents.choose(case, self.policy, self.behaviour, draws, self.top)
+        chosen = agents.choose(case, track.policy, self.behaviour, draws, track.top)
         if chosen is None:
             raise InvalidData(
-                "simulation", [Problem("requests_method", f"no way on from step {case.step!r}")]
+                "simulation", [Problem(case.method_key, f"no way on from step {case.step!r}")]
             )
-        actor = self.workforce.actor(unit, case.level)
+        workforce = track.workforce
+        if workforce is None:  # pragma: no cover - set by _ready before any day runs
+            raise InvalidData("simulation", [Problem("district", "is not built yet")])
+        actor = workforce.actor(unit, case.level)
         try:
             self.engine.fire(case, chosen, actor, at=at, data=DATA, assignee=actor.id)
         except _REFUSALS:
             if len(case.events) != seen:
                 return  # a deadline alarm moved the case first; it is scheduled anew
             # The worker of another rung, or another's order: a duty officer steps in.
-            forward = self.policy.forward.get(case.step)
+            forward = track.policy.forward.get(case.step)
             if not forward:
                 return
             duty = Actor(
                 id=case.assignee or actor.id,
                 roles=actor.roles,
                 unit=unit,
-                levels=self.ladder,
+                levels=track.ladder,
             )
             self.engine.fire(case, forward[0], duty, at=at, data=DATA)
 
@@ -417,7 +514,7 @@ class _Run:
 
     # ------------------------------------------------------------------ committing
 
-    def _commit(self, number: int, today: date, requests: int) -> tuple[int, int]:
+    def _commit(self, number: int, today: date, requests: int, topics: int) -> tuple[int, int]:
         batch: dict[str, tuple[list[Any], int]] = {}
         counts: dict[str, int] = {}
         events = 0
@@ -440,6 +537,7 @@ class _Run:
             "day": number,
             "date": today.isoformat(),
             "requests": requests,
+            "topics": topics,
             "events": events,
             "transactions": len(booked),
             "open_cases": still_open,

@@ -9,7 +9,7 @@ the speed are measured on the run itself.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,8 @@ import attrs
 
 from civicgrid.domain.ledger import Ledger
 from civicgrid.report.comparison import Comparison, compare_methods
-from civicgrid.report.indicators import IndicatorBuilder, Indicators
+from civicgrid.report.indicators import IndicatorBuilder, Indicators, summarise
+from civicgrid.report.records import GroupKey, IndicatorDimension
 from civicgrid.store.protocol import EventStore
 from civicgrid.workflows.method import Method
 
@@ -48,13 +49,22 @@ class Summary:
     """Events this call committed (less than ``events`` when resumed)."""
     days_this_run: int = attrs.field(eq=False)
     wall_seconds: float = attrs.field(eq=False)
-    definition: Method | None = attrs.field(default=None, eq=False)
-    """The request method, for its step, deadline and level labels."""
+    deliberation: Indicators | None = attrs.field(default=None, eq=False)
+    """The deliberation method's indicators (its topics), ``None`` when the run had none."""
+    definitions: tuple[Method, ...] = attrs.field(default=(), eq=False)
+    """The methods the run drove, for their step, deadline and level labels."""
 
     @property
-    def method(self) -> str:
-        """The request method's key."""
-        return str(self.meta["methods"]["requests"])
+    def method(self) -> str | None:
+        """The request method's key (``None`` when the run had no requests)."""
+        key = self.meta["methods"]["requests"]
+        return None if key is None else str(key)
+
+    @property
+    def deliberation_method(self) -> str | None:
+        """The deliberation method's key (``None`` when the run had no topics)."""
+        key = self.meta["methods"].get("deliberation")
+        return None if key is None else str(key)
 
     @property
     def events_per_second(self) -> float | None:
@@ -62,33 +72,38 @@ class Summary:
         return self.events_this_run / self.wall_seconds if self.wall_seconds > 0 else None
 
     def comparison(self) -> Comparison:
-        """Return the indicators as a one-column table with Chinese and English labels."""
-        methods = () if self.definition is None else (self.definition,)
-        return compare_methods({self.method: self.indicators}, methods=methods)
+        """Return the indicators as a bilingual table: one column per method the run drove.
+
+        The requests method comes first, then the deliberation method.
+        """
+        columns: dict[str, Indicators] = {}
+        if self.method is not None:
+            columns[self.method] = self.indicators
+        if self.deliberation_method is not None and self.deliberation is not None:
+            columns[self.deliberation_method] = self.deliberation
+        return compare_methods(columns, methods=self.definitions)
+
+    def indicators_of(self, key: str) -> Indicators:
+        """Return the indicators of the run's method ``key`` (requests or deliberation)."""
+        if key == self.method:
+            return self.indicators
+        if key == self.deliberation_method and self.deliberation is not None:
+            return self.deliberation
+        raise KeyError(key)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the summary as JSON-able data (rates as fractions, durations in seconds)."""
-        ind = self.indicators
-        timing = ind.time_to_close
-        return {
+        """Return the summary as JSON-able data (rates as fractions, durations in seconds).
+
+        The requests' indicators are at the top level; a run with topics adds them under
+        ``deliberation`` (the same keys), with the method under ``deliberation_method``.
+        """
+        out: dict[str, Any] = {
             "preset": self.meta["preset"],
             "method": self.method,
             "seed": self.meta["seed"],
             "days": self.days,
             "start": self.meta["start"],
-            "requests": ind.received,
-            "by_channel": {str(k): v for k, v in ind.by_channel.items()},
-            "closed": ind.closed,
-            "in_progress": ind.in_progress,
-            "completion_rate": ind.completion_rate,
-            "on_time_rate": {k: t.on_time_rate for k, t in ind.deadlines.items()},
-            "share_closed_at_level": {str(k): v for k, v in ind.share_closed_at_level.items()},
-            "median_time_to_close_seconds": (
-                None if timing is None else timing.median.total_seconds()
-            ),
-            "satisfaction": ind.satisfaction,
-            "reopen_rate": ind.reopen_rate,
-            "overdue": len(ind.overdue),
+            **_indicator_dict(self.indicators),
             "points_earned": dict(self.points_earned),
             "points_redeemed": dict(self.points_redeemed),
             "events": self.events,
@@ -101,6 +116,12 @@ class Summary:
                 None if self.events_per_second is None else round(self.events_per_second)
             ),
         }
+        if self.deliberation_method is not None:
+            out["deliberation_method"] = self.deliberation_method
+            out["deliberation"] = (
+                None if self.deliberation is None else _indicator_dict(self.deliberation)
+            )
+        return out
 
     def to_json(self) -> str:
         """Return :meth:`to_dict` as one line of JSON (Chinese kept as it is)."""
@@ -111,7 +132,8 @@ class Summary:
         meta = self.meta
         head = (
             f"模拟 / simulation: {meta['preset']}, {self.days} 天 / days from {meta['start']}, "
-            f"种子 / seed {meta['seed']}, 工作法 / method {self.method}"
+            f"种子 / seed {meta['seed']}, 工作法 / method "
+            + " + ".join(m for m in (self.method, self.deliberation_method) if m)
         )
         rate = self.events_per_second
         extra = [
@@ -131,6 +153,23 @@ class Summary:
         return self.to_text()
 
 
+def _indicator_dict(ind: Indicators) -> dict[str, Any]:
+    timing = ind.time_to_close
+    return {
+        "requests": ind.received,
+        "by_channel": {str(k): v for k, v in ind.by_channel.items()},
+        "closed": ind.closed,
+        "in_progress": ind.in_progress,
+        "completion_rate": ind.completion_rate,
+        "on_time_rate": {k: t.on_time_rate for k, t in ind.deadlines.items()},
+        "share_closed_at_level": {str(k): v for k, v in ind.share_closed_at_level.items()},
+        "median_time_to_close_seconds": (None if timing is None else timing.median.total_seconds()),
+        "satisfaction": ind.satisfaction,
+        "reopen_rate": ind.reopen_rate,
+        "overdue": len(ind.overdue),
+    }
+
+
 def _amounts(amounts: Mapping[str, int]) -> str:
     return ", ".join(f"{currency} {n:,}" for currency, n in sorted(amounts.items())) or "0"
 
@@ -145,7 +184,7 @@ def summary_of(
     wall_seconds: float,
     events_this_run: int,
     days_this_run: int,
-    definition: Method | None = None,
+    definitions: Iterable[Method] = (),
 ) -> Summary:
     """Return the summary of the run in ``store`` whose events ``builder`` has folded."""
     days = [record.data for record in store.read("sim:days")]
@@ -160,9 +199,20 @@ def summary_of(
                 currency = ledger.account(posting.account).currency
                 into[currency] = into.get(currency, 0) + posting.amount
     latest = builder.latest
+    when = as_of if latest is None or latest <= as_of else None
+    by_method = builder.grouped([IndicatorDimension.METHOD], as_of=when)
+    methods = meta["methods"]
+    empty = summarise((), as_of=when if when is not None else latest)
+
+    def of(key: str | None) -> Indicators | None:
+        if key is None:
+            return None
+        return by_method.get(GroupKey(method=key), empty)
+
     return Summary(
         meta=dict(meta),
-        indicators=builder.indicators(as_of=as_of if latest is None or latest <= as_of else None),
+        indicators=of(methods["requests"]) or empty,
+        deliberation=of(methods.get("deliberation")),
         points_earned=earned,
         points_redeemed=redeemed,
         events=sum(d["events"] for d in days),
@@ -172,5 +222,5 @@ def summary_of(
         events_this_run=events_this_run,
         days_this_run=days_this_run,
         wall_seconds=wall_seconds,
-        definition=definition,
+        definitions=tuple[Method, ...](definitions),
     )

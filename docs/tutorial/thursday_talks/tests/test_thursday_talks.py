@@ -1,6 +1,7 @@
 """The Thursday talks plugin, tested with the civicgrid.testing fixtures only."""
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +17,7 @@ from civicgrid import (
 from civicgrid.testing import Move, actor, walk
 from civicgrid_thursday_talks import plugin
 
+TZ = ZoneInfo("Asia/Shanghai")
 RESIDENT = actor("resident", id="resident-1")
 COUNCIL = actor("council", id="council-1")
 
@@ -58,6 +60,14 @@ def test_the_next_talks_after_national_day_move_to_a_working_day() -> None:
     (talks,) = plugin.next_talks(date(2026, 9, 25))
     assert (talks.scheduled, talks.held) == (date(2026, 10, 1), date(2026, 10, 8))
     assert plugin.MEETINGS.description_zh == "周四来说事：每周四，逢法定节假日顺延至下一个工作日"
+
+
+def test_matters_being_deliberated_wait_for_thursday_evening(civicgrid_registry: Registry) -> None:
+    """A matter on the agenda on Friday waits for next Thursday's talks at 19:00."""
+    schedule = civicgrid_registry.meeting_schedules["thursday_talks"]
+    assert schedule.steps == {"deliberating"}
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=TZ)
+    assert schedule.next_meeting(friday) == datetime(2026, 12, 3, 19, 0, tzinfo=TZ)
 
 
 def test_the_topic_list_admits_parking_and_refuses_law_enforcement(

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO
 
-from civicgrid.domain.personal import InvalidPersonalData, PersonName, PhoneNumber
+from civicgrid.domain.personal import InvalidPersonalData, PersonName, PhoneNumber, mask_text
 from civicgrid.domain.requests import Attachment, Channel, Request, RequestList, Urgency
 from civicgrid.errors import InvalidData, Problem
 from civicgrid.interchange.open311.mapping import (
@@ -211,10 +211,13 @@ def _instant(value: object, bad: _Bad) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        bad(field, f"not an ISO 8601 date and time: {value!r}")
+        bad(field, f"not an ISO 8601 date and time: {mask_text(value)!r}")
         return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        bad(field, f"{value!r} has no UTC offset; GeoReport v2 requires one (Z or ±HH:MM)")
+        bad(
+            field,
+            f"{mask_text(value)!r} has no UTC offset; GeoReport v2 requires one (Z or ±HH:MM)",
+        )
         return None
     return parsed
 
@@ -228,10 +231,11 @@ def _coordinate(record: Mapping[str, Any], field: str, bound: int, bad: _Bad) ->
         with contextlib.suppress(ValueError):
             number = float(value)
     if not math.isfinite(number):
-        bad(field, f"must be a number, got {value!r}")
+        shown = mask_text(value) if isinstance(value, str) else value
+        bad(field, f"must be a number, got {shown!r}")
         return None
     if not -bound <= number <= bound:
-        bad(field, f"must lie in [-{bound}, {bound}], not {number}")
+        bad(field, f"must lie in [-{bound}, {bound}], not {mask_text(str(number))}")
         return None
     return number
 
@@ -343,7 +347,8 @@ def _member(value: Mapping[str, Any], key: str, kind: type[_E], wrong: _Bad) -> 
     item = value.get(key)
     known = [member.value for member in kind]
     if item is not None and item not in known:
-        wrong(key, f"unknown value {item!r}; known: {', '.join(known)}")
+        shown = mask_text(item) if isinstance(item, str) else item
+        wrong(key, f"unknown value {shown!r}; known: {', '.join(known)}")
         return None
     return None if item is None else kind(item)
 
@@ -361,7 +366,7 @@ def _attachments(value: object, wrong: _Bad) -> tuple[Attachment, ...] | None:
             isinstance(item, Mapping)
             and set(item) <= set(fields)
             and all(isinstance(item.get(f, ""), str) for f in fields)
-            and item.get("ref")
+            and item.get("ref", "").strip()
         ):
             found.append(Attachment(**item))
         else:

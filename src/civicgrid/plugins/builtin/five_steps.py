@@ -10,9 +10,30 @@ from civicgrid.plugins.markers import hookimpl
 from civicgrid.workflows.actor import Actor
 from civicgrid.workflows.case import Case
 from civicgrid.workflows.guards import Guard
+from civicgrid.workflows.meeting_days import Frequency, MeetingRule, Weekday
+from civicgrid.workflows.meeting_schedule import MeetingSchedule
 from civicgrid.workflows.method import Method
 
-__all__ = ["agreement_recorded", "register_guards", "register_methods"]
+__all__ = [
+    "CONSULTATION_DAYS",
+    "agreement_recorded",
+    "register_guards",
+    "register_meeting_schedules",
+    "register_methods",
+]
+
+CONSULTATION_DAYS = MeetingRule(
+    key="five_steps_consultation",
+    label_zh="每月组织协商",
+    label_en="Monthly consultation",
+    frequency=Frequency.MONTHLY,
+    weekdays=(Weekday.SATURDAY,),
+    nth=1,
+    source="D2, 000",
+)
+"""D2 (000) says consultation is organised but not when. Library default, matching the
+method's "consulted within the month" deadline: the first Saturday of each month, kept on
+holidays (a weekend meeting suits owners who work)."""
 
 
 def agreement_recorded(_case: Case, _actor: Actor, data: Mapping[str, Any] | None) -> bool:
@@ -38,3 +59,9 @@ def register_guards() -> list[Guard]:
             label_en="the agreement reached must be recorded (data.agreement)",
         )
     ]
+
+
+@hookimpl
+def register_meeting_schedules() -> list[MeetingSchedule]:
+    """Topics wait in consultation (组织协商) for the monthly meeting, which opens at 09:00."""
+    return [MeetingSchedule(method="five_steps", rule=CONSULTATION_DAYS, steps={"consult"}, hour=9)]

@@ -21,6 +21,7 @@ from civicgrid import (
     HolidayPolicy,
     MeetingDay,
     MeetingRule,
+    MeetingSchedule,
     Method,
     OfficialChineseCalendar,
     TopicRule,
@@ -37,6 +38,7 @@ __all__ = [
     "TOPICS",
     "next_talks",
     "register_earning_rules",
+    "register_meeting_schedules",
     "register_methods",
     "register_topic_rules",
 ]
@@ -71,6 +73,12 @@ def next_talks(
 ) -> tuple[MeetingDay, ...]:
     """Return the next ``count`` Thursday talks after ``after``, on the official calendar."""
     return MEETINGS.next_after(after, count, calendar=calendar or OfficialChineseCalendar())
+
+
+@hookimpl
+def register_meeting_schedules() -> list[MeetingSchedule]:
+    """Matters being deliberated wait for the Thursday talks, which open at 19:00."""
+    return [MeetingSchedule(method="thursday_talks", rule=MEETINGS, steps={"deliberating"})]
 
 
 # --8<-- [end:calendar]

@@ -49,9 +49,17 @@ class CivicGridError(Exception):
     """Root of every error civicgrid raises on purpose.
 
     ``message_en`` and ``message_zh`` hold the two forms of the message; ``str()`` joins them.
+    Phone and ID numbers quoted in a message (a refused value echoed back, say) are masked
+    (:func:`civicgrid.domain.personal.mask_text`), so no error shows one in full.
     """
 
     def __init__(self, message_en: str, message_zh: str | None = None) -> None:
+        # Imported here: civicgrid.domain.personal imports this module.
+        from civicgrid.domain.personal import mask_text  # noqa: PLC0415
+
+        message_en = mask_text(message_en)
+        if message_zh is not None:
+            message_zh = mask_text(message_zh)
         super().__init__(message_en)
         self.message_en = message_en
         self.message_zh = message_zh

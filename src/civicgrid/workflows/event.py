@@ -80,6 +80,15 @@ class Event(NamedTuple):
     assignee: str | None
     data: Mapping[str, Any] | None
 
+    def __repr__(self) -> str:
+        """Return the fields as given, phone and ID numbers masked (a log is not a store)."""
+        from civicgrid.domain.personal import mask_text  # noqa: PLC0415 - only when shown
+
+        fields = ", ".join(
+            f"{name}={value!r}" for name, value in zip(self._fields, self, strict=True)
+        )
+        return mask_text(f"Event({fields})")
+
 
 RawEvent = tuple[
     str,

@@ -69,7 +69,7 @@ def test_the_summary_counts_every_topic_and_no_request(
     """Topics are counted under deliberation; the requests column is empty."""
     store, summary = five_steps_run
     topics = sum(record.data["topics"] for record in store.read("sim:days"))
-    assert topics == len(store.streams("case:")) > 0
+    assert topics == len(store.streams("case:t")) > 0
     assert summary.deliberation is not None
     assert summary.deliberation.received == topics
     assert summary.indicators.received == 0

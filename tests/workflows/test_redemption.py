@@ -320,3 +320,48 @@ def test_a_transition_fired_on_the_engine_directly_still_moves_the_points(
         desk.engine.fire(desk.case("r1"), "cancel", P1)
     assert desk.redemption("r1").status is RedemptionStatus.CANCELLED
     assert ledger.balance("person:p1:city_points") == 500
+
+
+def _restart(
+    desk: RedemptionDesk, registry: Registry, clock: ManualClock, ledger: Ledger
+) -> tuple[RedemptionDesk, Engine]:
+    """A new process: an engine and desk over the same ledger, cases replayed from events."""
+    engine = Engine.from_registry(registry, clock=clock)
+    fresh = RedemptionDesk(engine, ledger, _items())
+    return fresh, engine
+
+
+def test_a_restored_desk_books_the_next_move_of_a_held_redemption(
+    desk: RedemptionDesk, registry: Registry, clock: ManualClock, ledger: Ledger
+) -> None:
+    """After a restart, restore() takes back a reservation: fulfilling it spends the hold."""
+    desk.reserve("r1", person="p1", item="rice", actor=P1)
+    desk.reserve("r2", person="p1", item="museum-ticket", actor=P1)
+    desk.fulfil("r2", actor=STAFF)
+    fresh, engine = _restart(desk, registry, clock, ledger)
+    for redemption_id in ("r1", "r2"):
+        events = list(desk.case(redemption_id).events)
+        fresh.restore(engine.replay(events))
+    assert fresh.redemption("r1").status is RedemptionStatus.RESERVED
+    assert fresh.redemption("r2").status is RedemptionStatus.FULFILLED
+    assert (fresh.stock("rice").held, fresh.stock("museum-ticket").consumed) == (1, 1)
+    before = _balances(ledger)
+    fresh.fulfil("r1", actor=STAFF)
+    after = _balances(ledger)
+    assert after["hold:r1:city_points"] == 0
+    assert after["sink:redeemed:city_points"] == before["sink:redeemed:city_points"] + 50
+    assert fresh.stock("rice").consumed == 1
+
+
+def test_restore_refuses_a_case_held_already_or_of_another_method(
+    desk: RedemptionDesk, registry: Registry, clock: ManualClock, ledger: Ledger
+) -> None:
+    """The same case twice, or a case of another method, is refused and changes nothing."""
+    desk.reserve("r1", person="p1", item="rice", actor=P1)
+    with pytest.raises(InvalidData, match="holds it already"):
+        desk.restore(desk.case("r1"))
+    engine = desk.engine
+    other = engine.open("five_steps", actor=Actor(id="r", roles={"resident"}), case_id="t1")
+    with pytest.raises(InvalidData, match="five_steps"):
+        desk.restore(other)
+    assert desk.stock("rice").held == 1

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import civicgrid
-from civicgrid.domain.earning import holder_account
+from civicgrid.domain.catalogue import Issuer, IssuerKind, RewardCatalogue, RewardItem, RewardKind
 from civicgrid.domain.ledger import Ledger
 from civicgrid.domain.requests import Request
 from civicgrid.domain.time import DEFAULT_TZ
@@ -36,7 +36,7 @@ from civicgrid.plugins.registry import Registry, load_registry
 from civicgrid.report.indicators import IndicatorBuilder
 from civicgrid.serialization import make_converter
 from civicgrid.simulation import agents
-from civicgrid.simulation.agents import DATA, Draws, Workforce, account_for, accounts_for
+from civicgrid.simulation.agents import DATA, Draws, Workforce, accounts_for
 from civicgrid.simulation.arrivals import Places, day_arrivals, day_start
 from civicgrid.simulation.presets import Preset
 from civicgrid.simulation.presets import preset as find_preset
@@ -50,14 +50,18 @@ from civicgrid.workflows.clock import ManualClock
 from civicgrid.workflows.engine import Engine
 from civicgrid.workflows.event import Event, EventKind
 from civicgrid.workflows.intake import RequestDesk
-from civicgrid.workflows.points import PointsDesk, person_owner
+from civicgrid.workflows.points import PointsDesk
+from civicgrid.workflows.redemption import RedemptionDesk
 
 __all__ = ["LEDGER", "Progress", "simulate"]
 
 LEDGER = "points"
 """The name of the run's points ledger (stream ``ledger:points``)."""
-REDEEMED = "sink:redeemed:city_points"
-"""Where redeemed city points go."""
+REDEMPTION = "redemption"
+"""The method volunteers redeem points through (P1), driven like any other: a worker of the
+issuer hands the reward over, or the hold expires after its deadline."""
+REWARD = "city_gift"
+"""The one reward of the simulated catalogue: daily goods for ``redeem_points`` city points."""
 SCHEMA = 1
 Progress = Callable[[int, int], None]
 """Told ``(days committed, days in the run)`` after each commit."""
@@ -189,6 +193,8 @@ class _Run:
         for key, rated in ((requests_key, True), (deliberation_key, False)):
             if key is not None and key not in self.tracks:
                 self.tracks[key] = _Track(registry, key, preset, rated=rated, tree=None)
+        if REDEMPTION in registry.methods and REDEMPTION not in self.tracks:
+            self.tracks[REDEMPTION] = _Track(registry, REDEMPTION, preset, rated=False, tree=None)
         self.seed = seed
         self.start = start
         self.store = store
@@ -274,6 +280,8 @@ class _Run:
             if _last_step(events) not in terminal:
                 case = load_case(self.store, self.engine, case_id)
                 self.open[case_id] = case
+                if self.redemptions is not None and case.method_key == REDEMPTION:
+                    self.redemptions.restore(case)
                 self._schedule(case, case.events[-1])
             else:
                 del self.committed[case_id]
@@ -292,7 +300,9 @@ class _Run:
             self.ledger,
             roles_of=lambda person: ("volunteer",) if person.startswith("v") else (),
         )
-        self.ledger.open(account_for(REDEEMED))
+        self.redemptions: RedemptionDesk | None = None
+        if REDEMPTION in self.tracks:
+            self.redemptions = RedemptionDesk(self.engine, self.ledger, self._catalogue())
         self.engine.subscribe(self.builder)
         rules = self.points.rules.values()
         self.earning = frozenset(
@@ -495,22 +505,32 @@ class _Run:
                 at=at,
                 quantity=minutes,
             )
-        else:
-            account = holder_account(person_owner(volunteer), "city_points")
-            amount = self.behaviour.redeem_points
+        elif self.redemptions is not None:
             try:
-                held = self.ledger.balance(account)
-            except LookupError:
-                return
-            if held >= amount:
-                self.ledger.transfer(
-                    key=f"redeem:{volunteer}:{stamp}",
+                self.redemptions.reserve(
+                    f"rd{stamp}-{volunteer}",
+                    person=volunteer,
+                    item=REWARD,
+                    actor=Actor(id=volunteer, roles=frozenset({"volunteer"})),
                     at=at,
-                    kind="redeem",
-                    source=account,
-                    target=REDEEMED,
-                    amount=amount,
                 )
+            except _REFUSALS:
+                return  # too few points (or none yet): the volunteer keeps earning
+
+    def _catalogue(self) -> RewardCatalogue:
+        """Return the district's reward catalogue: one item, always in stock."""
+        city = Issuer(id="city", kind=IssuerKind.CITY, name_zh="市级礼遇资源库")
+        gift = RewardItem(
+            id=REWARD,
+            issuer=city.id,
+            kind=RewardKind.GOODS,
+            name_zh="生活用品兑换",
+            name_en="daily goods",
+            cost={"city_points": self.behaviour.redeem_points},
+            stock=10**12,
+            valid_from=self.start,
+        )
+        return RewardCatalogue([city], [gift])
 
     # ------------------------------------------------------------------ committing
 

@@ -448,6 +448,53 @@ class RedemptionDesk:
         self._redemptions[redemption.id] = ended
         return ended
 
+    def restore(self, case: Case) -> Redemption:
+        """Take back a redemption case this desk's process made before a restart.
+
+        After a restart the ledger and the cases are rebuilt from the store, but the desk
+        remembers nothing: ``restore`` reads the redemption from the case's opening event
+        (person, item, quantity, cost) and its step, so the desk books the case's next move
+        and counts its stock again. It books nothing itself (what the case did before is in
+        the ledger already). A case of another method, or one the desk already holds, is
+        refused with :class:`~civicgrid.errors.InvalidData`.
+        """
+        with self._lock:
+            if case.method_key != self._method:
+                raise InvalidData(
+                    f"redemption {case.id!r}",
+                    [Problem("case", f"is a {case.method_key!r} case, not {self._method!r}")],
+                )
+            if case.id in self._redemptions:
+                raise InvalidData(
+                    f"redemption {case.id!r}", [Problem("case", "the desk holds it already")]
+                )
+            opened = case.events[0]
+            data = opened.data or {}
+            cost = data.get("cost")
+            status = _ENDS.get(case.step, RedemptionStatus.RESERVED)
+            ended = None if status is RedemptionStatus.RESERVED else case.events[-1].at
+            redemption = Redemption(
+                id=case.id,
+                person=str(data.get("person") or ""),
+                item=str(data.get("item") or ""),
+                quantity=data.get("quantity", 0),
+                cost=cost if isinstance(cost, Mapping) else {},
+                reserved_at=opened.at,
+                status=status,
+                ended_at=ended,
+            )
+            self._redemptions[case.id] = redemption
+            self._cases[case.id] = case
+            if status is RedemptionStatus.RESERVED:
+                self._held[redemption.item] = self._held.get(redemption.item, 0) + (
+                    redemption.quantity
+                )
+            elif status is RedemptionStatus.FULFILLED:
+                self._consumed[redemption.item] = self._consumed.get(redemption.item, 0) + (
+                    redemption.quantity
+                )
+            return redemption
+
     # ------------------------------------------------------------------ helpers
 
     def _now(self, at: datetime | None) -> datetime:

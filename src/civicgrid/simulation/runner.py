@@ -4,7 +4,8 @@
 :class:`~civicgrid.workflows.intake.RequestDesk` and the registry's dispatcher), lets workers,
 residents and volunteers act in time order on a :class:`~civicgrid.workflows.clock.ManualClock`
 while ``Engine.tick`` records warnings and breaches as they fall due, and at the end of each
-simulated day commits, in ONE ``append_many``, the new events of every case touched that
+simulated day commits, in ONE ``append_many`` keyed ``sim:day:<n>`` (a commit retried after a
+lost connection is stored once), the new events of every case touched that
 day, the day's ledger transactions and the ``sim:days`` record (the store layout agreed with
 the report: streams ``sim:meta``, ``district:units``, ``district:organisations``,
 ``case:<id>``, ``ledger:points``, ``sim:days``). Closed cases are dropped once committed.
@@ -42,7 +43,8 @@ from civicgrid.simulation.presets import Preset
 from civicgrid.simulation.presets import preset as find_preset
 from civicgrid.simulation.summary import Summary, summary_of
 from civicgrid.store.codec import case_stream, encode_events, encode_transactions, ledger_stream
-from civicgrid.store.protocol import EventStore
+from civicgrid.store.errors import StorageFault
+from civicgrid.store.protocol import Batch, EventStore
 from civicgrid.store.streams import load_case, load_ledger, read_events, read_transactions
 from civicgrid.workflows.actor import Actor
 from civicgrid.workflows.case import Case
@@ -237,7 +239,8 @@ class _Run:
         tree = UnitTree(units)
         converter = make_converter()
         self.meta = self._meta(days)
-        self.store.append_many(
+        _commit_keyed(
+            self.store,
             {
                 "sim:meta": ([self.meta], 0),
                 "district:units": ([_unit_record(u) for u in units], 0),
@@ -245,7 +248,8 @@ class _Run:
                     [converter.unstructure(o) for o in self.preset.organise(tree)],
                     0,
                 ),
-            }
+            },
+            key="sim:begin",
         )
         self._ready(tree)
         return 0
@@ -563,7 +567,7 @@ class _Run:
             "open_cases": still_open,
         }
         batch["sim:days"] = ([record], number)
-        self.store.append_many(batch)
+        _commit_keyed(self.store, batch, key=f"sim:day:{number}")
         self.committed.update(counts)
         for case_id in [c for c, case in self.open.items() if case.is_closed]:
             del self.open[case_id]
@@ -575,6 +579,28 @@ class _Run:
     def store_ledger_version(self) -> int:
         """How many of the ledger's transactions the store holds."""
         return self.store.version(ledger_stream(LEDGER))
+
+
+RETRIES = 3
+"""How often a commit is retried when the connection to the store's server is lost."""
+
+
+def _commit_keyed(store: EventStore, batch: Batch, *, key: str) -> None:
+    """Commit ``batch`` under the idempotency ``key``, retrying a lost connection.
+
+    A connection lost while committing leaves it unknown whether the batch was stored; the
+    same key makes the retry store it once either way (the store answers a key it holds with
+    the first commit). Other faults, and a connection still lost after the retries, raise.
+    """
+    for attempt in range(RETRIES + 1):
+        try:
+            store.append_many(batch, key=key)
+        except StorageFault as fault:
+            if fault.fault != "connection" or attempt == RETRIES:
+                raise
+            time.sleep(0.1 * 2**attempt)
+        else:
+            return
 
 
 def _last_step(events: list[Event]) -> str | None:

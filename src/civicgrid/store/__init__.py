@@ -2,7 +2,8 @@
 
 A stream is named by what it holds (``case:<id>``, ``ledger:<name>``, ``units:<tree>`` …) and
 holds ordered records numbered 1, 2, 3 …; its version is the number of the last. Appending
-says which version the writer last saw, so two writers to the same stream cannot both win.
+says which version the writer last saw, so two writers to the same stream cannot both win;
+an optional idempotency key makes a retried append safe.
 :mod:`~civicgrid.store.protocol` is the contract, :mod:`~civicgrid.store.memory` the
 in-memory implementation, :mod:`~civicgrid.store.sqlite` the embedded default, and
 :mod:`~civicgrid.store.streams` the typed helpers that store and load cases and ledgers.
@@ -11,7 +12,14 @@ in-memory implementation, :mod:`~civicgrid.store.sqlite` the embedded default, a
 from typing import Any
 
 from civicgrid.store.codec import case_stream, encode_events, encode_transactions, ledger_stream
-from civicgrid.store.errors import ConcurrencyConflict, SchemaError, StoreError, UnknownStream
+from civicgrid.store.errors import (
+    ConcurrencyConflict,
+    KeyConflict,
+    SchemaError,
+    StorageFault,
+    StoreError,
+    UnknownStream,
+)
 from civicgrid.store.memory import MemoryStore
 from civicgrid.store.protocol import EventStore, StoredRecord
 from civicgrid.store.sqlite import SQLiteStore
@@ -27,10 +35,12 @@ from civicgrid.store.streams import (
 __all__ = [
     "ConcurrencyConflict",
     "EventStore",
+    "KeyConflict",
     "MemoryStore",
     "PostgresStore",
     "SQLiteStore",
     "SchemaError",
+    "StorageFault",
     "StoreError",
     "StoredRecord",
     "UnknownStream",

@@ -10,9 +10,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from civicgrid.store.errors import ConcurrencyConflict
+from civicgrid.store.errors import ConcurrencyConflict, KeyConflict
 from civicgrid.store.protocol import Batch, JSONValue, StoredRecord
-from civicgrid.store.records import check_batch, check_stream, check_version, decode
+from civicgrid.store.records import (
+    batch_digest,
+    check_batch,
+    check_key,
+    check_prefix,
+    check_stream,
+    check_version,
+    decode,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -20,20 +28,35 @@ __all__ = ["MemoryStore"]
 class MemoryStore:
     """Streams in a dict, one lock around every write; thread-safe, gone when dropped."""
 
-    __slots__ = ("_lock", "_streams")
+    __slots__ = ("_keys", "_lock", "_streams")
 
     def __init__(self) -> None:
         self._streams: dict[str, list[str]] = {}
+        self._keys: dict[str, tuple[str, dict[str, int]]] = {}
         self._lock = threading.Lock()
 
-    def append(self, stream: str, records: Sequence[JSONValue], *, expected_version: int) -> int:
+    def append(
+        self,
+        stream: str,
+        records: Sequence[JSONValue],
+        *,
+        expected_version: int,
+        key: str | None = None,
+    ) -> int:
         """Append ``records`` if ``stream`` is at ``expected_version``; return the new version."""
-        return self.append_many({stream: (records, expected_version)})[stream]
+        return self.append_many({stream: (records, expected_version)}, key=key)[stream]
 
-    def append_many(self, batch: Batch) -> dict[str, int]:
+    def append_many(self, batch: Batch, *, key: str | None = None) -> dict[str, int]:
         """Append to several streams, each checked first: all are stored or none is."""
         encoded = check_batch(batch)
+        check_key(key)
+        digest = batch_digest(encoded) if key is not None else ""
         with self._lock:
+            if key is not None and key in self._keys:
+                committed, first = self._keys[key]
+                if committed != digest:
+                    raise KeyConflict(key)
+                return dict(first)
             streams = self._streams
             for stream, (_, expected) in encoded.items():
                 actual = len(streams.get(stream, ()))
@@ -44,6 +67,8 @@ class MemoryStore:
                 if texts:
                     streams.setdefault(stream, []).extend(texts)
                 versions[stream] = expected + len(texts)
+            if key is not None:
+                self._keys[key] = (digest, dict(versions))
             return versions
 
     def read(self, stream: str, from_version: int = 1) -> list[StoredRecord]:
@@ -63,6 +88,7 @@ class MemoryStore:
 
     def streams(self, prefix: str = "") -> list[str]:
         """Return the names of the streams holding records that start with ``prefix``, sorted."""
+        check_prefix(prefix)
         with self._lock:
             names = list(self._streams)
         return sorted(name for name in names if name.startswith(prefix))

@@ -15,12 +15,25 @@ version moved: it gets :class:`~civicgrid.store.errors.ConcurrencyConflict` and 
 its write is stored, exactly as with SQLite. ``PRIMARY KEY (stream, version)`` stands behind
 the check. Writers to different streams do not wait for each other.
 
+An idempotency key is checked and recorded in the same transaction as the records, after
+taking a transaction-scoped advisory lock on the key, so two attempts of one write (a retry
+racing a first attempt whose connection is not yet gone) are serialised: the later one finds
+the key committed and returns that commit's versions.
+
 The schema is created and migrated by the library with the version recorded in ``meta``,
 the same number as :data:`civicgrid.store.schema.SCHEMA_VERSION`; a newer one is refused.
+
+When the connection is lost (the server restarted, a network failure, the backend
+terminated) the call raises :class:`~civicgrid.store.errors.StorageFault` (``"connection"``)
+and the store connects again on the next call. A write whose connection was lost before it
+committed is not stored; one lost while committing may have been: retry it with the same
+``key`` and it is stored once. A server out of disk space gives ``"full"``, a read-only
+(standby) server ``"read-only"``, a lock held longer than ``timeout`` ``"locked"``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Sequence
@@ -28,9 +41,25 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Final
 
 from civicgrid.errors import InvalidData, Problem
-from civicgrid.store.errors import ConcurrencyConflict, SchemaError, StoreError
+from civicgrid.store.errors import (
+    ConcurrencyConflict,
+    KeyConflict,
+    SchemaError,
+    StorageFault,
+    StoreError,
+)
 from civicgrid.store.protocol import Batch, JSONValue, StoredRecord
-from civicgrid.store.records import check_batch, check_stream, check_version, decode
+from civicgrid.store.records import (
+    batch_digest,
+    check_batch,
+    check_key,
+    check_prefix,
+    check_stream,
+    check_version,
+    decode,
+    decode_versions,
+    encode_versions,
+)
 from civicgrid.store.schema import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -55,12 +84,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             " PRIMARY KEY (stream, version))"
         ),
     ),
+    (
+        (
+            "CREATE TABLE keys ("
+            ' key text COLLATE "C" PRIMARY KEY,'
+            " digest text NOT NULL,"
+            " versions text NOT NULL)"
+        ),
+    ),
 )
 """Step ``i`` brings a database from schema version ``i`` to ``i + 1`` (step 0 creates it).
 
 Version 1 has the SQLite layout: stream names in ``streams`` (``COLLATE "C"`` so they sort
 by code point, as Python sorts them), records as compact JSON text (kept byte for byte, as
-``jsonb`` would not: it reorders keys).
+``jsonb`` would not: it reorders keys). Version 2 adds ``keys``, the idempotency keys
+committed with their write's digest and versions, as in SQLite.
 """
 
 if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by the test suite at import
@@ -68,6 +106,7 @@ if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by the test s
     raise AssertionError(msg)
 
 _MIGRATION_LOCK: Final = 0x63697669  # "civi": one advisory lock key for schema changes
+_KEY_LOCKS: Final = 0x6B657973  # "keys": the class of the two-part advisory locks on keys
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
 
 
@@ -75,12 +114,13 @@ class PostgresStore:
     """An event store in a PostgreSQL database (tables created and migrated on opening).
 
     ``timeout`` is how long a write waits for another writer's row lock (``lock_timeout``)
-    before giving up with :class:`~civicgrid.store.errors.StoreError`. One connection is
-    shared by the threads of a process, behind a lock; each process opens its own store.
-    Use it as a context manager, or call :meth:`close`.
+    before giving up with :class:`~civicgrid.store.errors.StorageFault` (``"locked"``). One
+    connection is shared by the threads of a process, behind a lock; each process opens its
+    own store. A lost connection is opened again on the next call. Use it as a context
+    manager, or call :meth:`close`.
     """
 
-    __slots__ = ("_connection", "_lock", "_url")
+    __slots__ = ("_closed", "_connection", "_lock", "_timeout", "_url", "_url_to_connect")
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         given: object = url
@@ -94,27 +134,43 @@ class PostgresStore:
             problem = Problem("timeout", f"must be a positive number of seconds, not {timeout!r}")
             raise InvalidData("PostgreSQL store", [problem])
         self._url = _PASSWORD.sub(r"\1***@", url)
+        self._url_to_connect = url
+        self._timeout = float(timeout)
         self._lock = threading.Lock()
+        self._closed = False
         try:
-            import psycopg  # noqa: PLC0415 - an optional extra, imported only when used
+            import psycopg  # noqa: F401, PLC0415 - an optional extra, imported only when used
         except ImportError as error:
             raise StoreError(
                 "the PostgreSQL store needs psycopg 3: pip install 'civicgrid[postgres]'",
                 "PostgreSQL 存储需要 psycopg 3：请运行 pip install 'civicgrid[postgres]'",
             ) from error
+        self._connection: psycopg.Connection[tuple[object, ...]] | None = self._connect()
+
+    def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
+        """Connect, set the lock timeout and bring the schema to the current version."""
+        import psycopg  # noqa: PLC0415 - imported (and so cached) by __init__
+
         try:
-            connection = psycopg.connect(url, autocommit=True)
+            connection = psycopg.connect(self._url_to_connect, autocommit=True)
         except psycopg.Error as error:
-            raise StoreError(
-                f"{self._url}: cannot connect ({error})", f"{self._url}：无法连接（{error}）"
+            raise StorageFault(
+                self._url,
+                "connection",
+                "cannot connect to the server",
+                "无法连接到服务器",
+                str(error).strip(),
             ) from error
         try:
-            connection.execute(f"SET lock_timeout = {int(timeout * 1000)}")
+            connection.execute(f"SET lock_timeout = {int(self._timeout * 1000)}")
             self._migrate(connection)
-        except BaseException:
+        except BaseException as error:
+            fault = self._fault(connection, error) if isinstance(error, psycopg.Error) else None
             connection.close()
+            if fault is not None:
+                raise fault from error
             raise
-        self._connection: psycopg.Connection[tuple[object, ...]] | None = connection
+        return connection
 
     # ------------------------------------------------------------------ introspection
 
@@ -126,8 +182,14 @@ class PostgresStore:
     @property
     def schema_version(self) -> int:
         """The schema version recorded in the database."""
+        import psycopg  # noqa: PLC0415 - imported (and so cached) when the store was opened
+
         with self._lock:
-            return self._recorded(self._open())
+            connection = self._open()
+            try:
+                return self._recorded(connection)
+            except psycopg.Error as error:
+                raise self._fault(connection, error) from error
 
     def _recorded(self, connection: psycopg.Connection[tuple[object, ...]]) -> int:
         tables = {
@@ -185,30 +247,61 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, stream: str, records: Sequence[JSONValue], *, expected_version: int) -> int:
+    def append(
+        self,
+        stream: str,
+        records: Sequence[JSONValue],
+        *,
+        expected_version: int,
+        key: str | None = None,
+    ) -> int:
         """Append ``records`` if ``stream`` is at ``expected_version``; return the new version."""
-        return self.append_many({stream: (records, expected_version)})[stream]
+        return self.append_many({stream: (records, expected_version)}, key=key)[stream]
 
-    def append_many(self, batch: Batch) -> dict[str, int]:
+    def append_many(self, batch: Batch, *, key: str | None = None) -> dict[str, int]:
         """Append to several streams in one transaction: all are stored or none is."""
         encoded = check_batch(batch)
+        check_key(key)
         import psycopg  # noqa: PLC0415 - imported (and so cached) when the store was opened
 
         with self._lock:
             connection = self._open()
             try:
                 with connection.transaction():
-                    return self._write(connection, encoded)
-            except psycopg.errors.LockNotAvailable as error:
-                raise StoreError(
-                    f"{self._url}: waited too long for another writer's lock ({error})",
-                    f"{self._url}：等待其他写入者的锁超时（{error}）",
-                ) from error
+                    return self._write_once(connection, encoded, key)
             except psycopg.errors.IntegrityError as error:
                 raise StoreError(
                     f"{self._url}: a stream version was taken during the write ({error})",
                     f"{self._url}：写入期间数据流版本被占用（{error}）",
                 ) from error
+            except psycopg.Error as error:
+                raise self._fault(connection, error) from error
+
+    def _write_once(
+        self,
+        connection: psycopg.Connection[tuple[object, ...]],
+        encoded: dict[str, tuple[list[str], int]],
+        key: str | None,
+    ) -> dict[str, int]:
+        """Write the batch, unless ``key`` was committed: then return what that commit did."""
+        if key is None:
+            return self._write(connection, encoded)
+        digest = batch_digest(encoded)
+        lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big", signed=True)
+        connection.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_KEY_LOCKS, lock))
+        row = connection.execute(
+            "SELECT digest, versions FROM keys WHERE key = %s", (key,)
+        ).fetchone()
+        if row is not None:
+            if str(row[0]) != digest:
+                raise KeyConflict(key)
+            return decode_versions(str(row[1]))
+        versions = self._write(connection, encoded)
+        connection.execute(
+            "INSERT INTO keys (key, digest, versions) VALUES (%s, %s, %s)",
+            (key, digest, encode_versions(versions)),
+        )
+        return versions
 
     def _write(
         self,
@@ -281,49 +374,46 @@ class PostgresStore:
         """Return the records of ``stream`` from ``from_version`` on, in order."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
-        with self._lock:
-            rows = (
-                self._open()
-                .execute(
-                    "SELECT r.version, r.data FROM records AS r"
-                    " JOIN streams AS s ON s.id = r.stream"
-                    " WHERE s.name = %s AND r.version >= %s ORDER BY r.version",
-                    (stream, from_version),
-                )
-                .fetchall()
-            )
+        rows = self._query(
+            "SELECT r.version, r.data FROM records AS r"
+            " JOIN streams AS s ON s.id = r.stream"
+            " WHERE s.name = %s AND r.version >= %s ORDER BY r.version",
+            (stream, from_version),
+        )
         return [StoredRecord(int(str(version)), decode(str(text))) for version, text in rows]
 
     def version(self, stream: str) -> int:
         """Return the number of the last record of ``stream``, 0 if it holds none."""
         check_stream(stream)
-        with self._lock:
-            row = (
-                self._open()
-                .execute("SELECT version FROM streams WHERE name = %s", (stream,))
-                .fetchone()
-            )
-        return 0 if row is None else int(str(row[0]))
+        rows = self._query("SELECT version FROM streams WHERE name = %s", (stream,))
+        return int(str(rows[0][0])) if rows else 0
 
     def streams(self, prefix: str = "") -> list[str]:
         """Return the names of the streams holding records that start with ``prefix``, sorted."""
-        with self._lock:
-            rows = (
-                self._open()
-                .execute(
-                    "SELECT name FROM streams WHERE name >= %s"
-                    " AND starts_with(name, %s) ORDER BY name",
-                    (prefix, prefix),
-                )
-                .fetchall()
-            )
+        check_prefix(prefix)
+        rows = self._query(
+            "SELECT name FROM streams WHERE name >= %s AND starts_with(name, %s) ORDER BY name",
+            (prefix, prefix),
+        )
         return [str(name) for (name,) in rows]
+
+    def _query(self, statement: str, parameters: tuple[object, ...]) -> list[tuple[object, ...]]:
+        """Run one reading statement; return its rows, or raise what went wrong as ours."""
+        import psycopg  # noqa: PLC0415 - imported (and so cached) when the store was opened
+
+        with self._lock:
+            connection = self._open()
+            try:
+                return connection.execute(statement, parameters).fetchall()
+            except psycopg.Error as error:
+                raise self._fault(connection, error) from error
 
     # ------------------------------------------------------------------ lifetime
 
     def close(self) -> None:
         """Close the connection; closing twice is harmless, using a closed store is not."""
         with self._lock:
+            self._closed = True
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
@@ -338,6 +428,80 @@ class PostgresStore:
         return f"PostgresStore({self._url!r})"
 
     def _open(self) -> psycopg.Connection[tuple[object, ...]]:
-        if self._connection is None:
+        """Return the connection, connecting again when the last one was lost."""
+        if self._closed:
             raise StoreError(f"{self._url}: the store is closed", f"{self._url}：存储已关闭")
+        if self._connection is None or self._connection.closed:
+            self._connection = None
+            self._connection = self._connect()
         return self._connection
+
+    def _fault(
+        self, connection: psycopg.Connection[tuple[object, ...]], error: Exception
+    ) -> StoreError:
+        """Say what the driver's ``error`` means, in the store's words.
+
+        A connection that is gone is dropped here, so the next call connects again.
+        """
+        state = str(getattr(error, "sqlstate", "") or "")
+        detail = str(error).strip() or type(error).__name__
+        if connection.closed:
+            if self._connection is connection:
+                self._connection = None
+            return StorageFault(
+                self._url,
+                "connection",
+                "the connection to the server was lost; the store connects again on the next "
+                "call. A write in flight may or may not have been committed: retry it with "
+                "the same key",
+                "与服务器的连接已断开，下次调用时存储将重新连接。进行中的写入可能已提交也可能未"
+                "提交：请用相同的幂等键重试",
+                detail,
+            )
+        for prefix, fault, english, chinese in _FAULTS:
+            if state.startswith(prefix):
+                return StorageFault(self._url, fault, english, chinese, detail)
+        return StoreError(
+            f"{self._url}: the server refused the operation ({detail})",
+            f"{self._url}：服务器拒绝了该操作（{detail}）",
+        )
+
+
+_FAULTS: Final = (
+    (
+        "53100",
+        "full",
+        "the server's disk is full: the write was not stored",
+        "服务器磁盘已满：本次写入未保存",
+    ),
+    (
+        "25006",
+        "read-only",
+        (
+            "the server accepts no writes (a standby, or default_transaction_read_only): "
+            "nothing was stored"
+        ),
+        "服务器不接受写入（备用服务器或只读事务）：未保存任何内容",
+    ),
+    (
+        "55P03",
+        "locked",
+        "waited too long for another writer's lock: nothing was stored, try again",
+        "等待其他写入者的锁超时：未保存任何内容，请重试",
+    ),
+    ("XX001", "corrupt", "the server found damaged data", "服务器发现数据损坏"),
+    ("XX002", "corrupt", "the server found a damaged index", "服务器发现索引损坏"),
+    (
+        "08",
+        "connection",
+        "the connection to the server failed: the store connects again on the next call",
+        "与服务器的连接失败：下次调用时存储将重新连接",
+    ),
+    (
+        "57P",
+        "connection",
+        "the server is shutting down or restarting: the store connects again on the next call",
+        "服务器正在关闭或重启：下次调用时存储将重新连接",
+    ),
+)
+"""SQLSTATE prefixes (first match wins), the fault each one is, and what to tell the caller."""

@@ -9,6 +9,32 @@ Appending names the version the writer last saw. When the stream is elsewhere th
 raises :class:`~civicgrid.store.errors.ConcurrencyConflict` and stores nothing, so two
 writers that decided on the same state cannot both win. ``append_many`` commits several
 streams (a case and a ledger touched by one command) in one transaction: all or nothing.
+
+**Idempotency keys.** ``append`` and ``append_many`` take an optional ``key``: a name the
+caller gives the write (``"sim:day:42"``, a request id), at most 512 characters. The key is
+recorded in the same transaction as the records. Given again with a key already committed,
+the call stores nothing and returns the versions of the first commit, without checking
+expected versions (the stream has moved on by the first commit's records), so a write whose
+acknowledgement was lost (a connection dropped while committing) can be retried safely and
+is booked once. A retry must repeat the first attempt exactly: a key committed with other
+streams, expected versions or records raises :class:`~civicgrid.store.errors.KeyConflict`
+and stores nothing. Keys are kept as long as the store. A write without a key that is
+retried after an unknown outcome gets a ``ConcurrencyConflict`` if the first attempt was
+stored: never a double booking, but the caller must reload to find out.
+
+**Text.** Every string (record values and mapping keys at any depth, stream names, keys)
+round-trips exactly when it is Unicode text: quotes, backslashes, SQL, NUL and other control
+characters (inside records), CJK, emoji, records of megabytes. Text UTF-8 cannot encode (a
+lone surrogate such as ``"\ud800"``) is refused before anything is written, with
+:class:`~civicgrid.errors.InvalidData` naming the field (``records[0].memo``, ``stream``,
+``key``), by every implementation alike. Stream names and keys must also be non-empty, at
+most 512 characters and free of NUL.
+
+**Faults.** When the storage fails under a store (a full disk, a read-only or damaged file,
+a lock held too long, a lost connection) the call raises
+:class:`~civicgrid.store.errors.StorageFault` naming the file or server and the fault;
+what was committed before stays committed, and nothing of a failed write is (for a
+connection lost while committing, retry with the key to find out).
 """
 
 from __future__ import annotations
@@ -36,23 +62,34 @@ class StoredRecord(NamedTuple):
 class EventStore(Protocol):
     """Streams of versioned records with expected-version checks; see the module docstring.
 
-    Implementations: :class:`~civicgrid.store.memory.MemoryStore` and
-    :class:`~civicgrid.store.sqlite.SQLiteStore`. Bad arguments (an empty stream name, a
-    negative or non-integer version, a record JSON cannot hold) raise
-    :class:`~civicgrid.errors.InvalidData` naming the field, before anything is written.
+    Implementations: :class:`~civicgrid.store.memory.MemoryStore`,
+    :class:`~civicgrid.store.sqlite.SQLiteStore` and
+    :class:`~civicgrid.store.postgres.PostgresStore`. Bad arguments (an empty stream name, a
+    negative or non-integer version, a record JSON cannot hold, text UTF-8 cannot encode)
+    raise :class:`~civicgrid.errors.InvalidData` naming the field, before anything is written.
     """
 
-    def append(self, stream: str, records: Sequence[JSONValue], *, expected_version: int) -> int:
+    def append(
+        self,
+        stream: str,
+        records: Sequence[JSONValue],
+        *,
+        expected_version: int,
+        key: str | None = None,
+    ) -> int:
         """Append ``records`` atomically if ``stream`` is at ``expected_version``.
 
-        Return the new version. Appending no records checks the version and stores nothing.
+        Return the new version. Appending no records checks the version and stores nothing
+        (but records ``key``). With a ``key`` already committed, store nothing and return the
+        version that commit returned.
         """
         ...
 
-    def append_many(self, batch: Batch) -> dict[str, int]:
+    def append_many(self, batch: Batch, *, key: str | None = None) -> dict[str, int]:
         """Append to several streams in one transaction: all are stored or none is.
 
         Each stream is checked against its expected version; return each one's new version.
+        With a ``key`` already committed, store nothing and return that commit's versions.
         """
         ...
 

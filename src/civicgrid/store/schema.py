@@ -10,6 +10,10 @@ Version 1: ``streams`` gives each stream name a small integer id and keeps its v
 each record row carries two integers and its JSON text, not the stream's name; ``records``
 is a rowid table, so the rowid is the order records were committed in across all streams,
 with ``UNIQUE (stream, version)`` as the backstop of the expected-version check.
+
+Version 2 adds ``keys``: each idempotency key committed, the digest of the write it named
+(:func:`~civicgrid.store.records.batch_digest`) and the versions that write returned, as
+compact JSON. A version 1 file gains the empty table when opened, in place.
 """
 
 from __future__ import annotations
@@ -35,6 +39,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             " version INTEGER NOT NULL CHECK (version >= 1),"
             " data TEXT NOT NULL,"
             " UNIQUE (stream, version))"
+        ),
+    ),
+    (
+        (
+            "CREATE TABLE keys ("
+            " key TEXT PRIMARY KEY,"
+            " digest TEXT NOT NULL,"
+            " versions TEXT NOT NULL) WITHOUT ROWID"
         ),
     ),
 )
@@ -75,8 +87,11 @@ def schema_version(connection: sqlite3.Connection, path: str) -> int:
 def migrate(connection: sqlite3.Connection, path: str) -> int:
     """Bring the database to :data:`SCHEMA_VERSION` in one transaction; return the one found.
 
-    The connection must be in autocommit mode (``isolation_level=None``).
+    The connection must be in autocommit mode (``isolation_level=None``). A file already at
+    the current version is only read: opening it does not wait for another process's write.
     """
+    if schema_version(connection, path) == SCHEMA_VERSION:
+        return SCHEMA_VERSION
     connection.execute("BEGIN IMMEDIATE")
     try:
         found = schema_version(connection, path)
@@ -99,6 +114,7 @@ def migrate(connection: sqlite3.Connection, path: str) -> int:
             )
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
         raise
     return found

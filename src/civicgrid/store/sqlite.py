@@ -7,11 +7,30 @@ processes that read the same version and append, the second waits for the first 
 finds the version moved: it gets :class:`~civicgrid.store.errors.ConcurrencyConflict` and
 nothing of its write is stored. The ``UNIQUE (stream, version)`` constraint stands behind
 the check. A batch costs a few statements whatever its size: one lookup of every stream's
-version, then ``executemany`` for new streams, version updates and records.
+version, then ``executemany`` for new streams, version updates and records. An idempotency
+key is looked up and recorded inside the same transaction.
 
 ``synchronous=NORMAL`` (the default here) keeps every committed transaction through a crash
 or kill of the process; after a power failure the last transactions may be lost, never half
 of one. Pass ``synchronous="FULL"`` for that too, at the cost of an fsync per commit.
+
+When the file fails under the store, the call raises
+:class:`~civicgrid.store.errors.StorageFault` naming the file and the fault, never a bare
+``sqlite3`` exception, and the transaction is rolled back (by SQLite's journal, whatever
+state the process or disk was left in):
+
+* **disk full** (``"full"``): the write is not stored; what was committed stays readable,
+  and appends go on once there is room again;
+* **read-only** (``"read-only"``): a file, directory or filesystem that cannot be written
+  opens for reading (when its schema is current) and refuses appends; ``read_only=True``
+  opens a file without ever writing to it (nor migrating it);
+* **damaged** (``"corrupt"``): a file that is not a SQLite database is refused on opening,
+  untouched; a database with damaged pages raises on the first read or write that meets
+  them;
+* **locked** (``"locked"``): a write waits up to ``timeout`` seconds for another process's
+  write lock, then gives up with nothing stored; reads never wait (WAL);
+* **killed** mid-write: the next opening finds every committed transaction and nothing of
+  the one in flight.
 """
 
 from __future__ import annotations
@@ -21,13 +40,30 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from itertools import count, repeat
+from pathlib import Path
 from typing import Final
 
 from civicgrid.errors import InvalidData, Problem
-from civicgrid.store.errors import ConcurrencyConflict, StoreError
+from civicgrid.store.errors import (
+    ConcurrencyConflict,
+    KeyConflict,
+    SchemaError,
+    StorageFault,
+    StoreError,
+)
 from civicgrid.store.protocol import Batch, JSONValue, StoredRecord
-from civicgrid.store.records import check_batch, check_stream, check_version, decode
-from civicgrid.store.schema import migrate, schema_version
+from civicgrid.store.records import (
+    batch_digest,
+    check_batch,
+    check_key,
+    check_prefix,
+    check_stream,
+    check_version,
+    decode,
+    decode_versions,
+    encode_versions,
+)
+from civicgrid.store.schema import SCHEMA_VERSION, migrate, schema_version
 
 __all__ = ["SQLiteStore"]
 
@@ -40,35 +76,97 @@ class SQLiteStore:
     """An event store in one SQLite file (created and migrated on opening).
 
     ``timeout`` is how long a write waits for another process's write lock (``busy_timeout``)
-    before giving up with :class:`~civicgrid.store.errors.StoreError`. One connection is
+    before giving up with :class:`~civicgrid.store.errors.StorageFault` (``"locked"``).
+    ``read_only`` opens an existing file without writing to it: appends are refused, and a
+    file at an older schema version is refused rather than migrated. One connection is
     shared by the threads of a process, behind a lock; each process opens its own store.
     Use it as a context manager, or call :meth:`close`.
     """
 
-    __slots__ = ("_connection", "_lock", "_path")
+    __slots__ = (
+        "_closed",
+        "_connection",
+        "_lock",
+        "_path",
+        "_read_only",
+        "_synchronous",
+        "_timeout",
+    )
 
     def __init__(
-        self, path: str | os.PathLike[str], *, timeout: float = 30.0, synchronous: str = "NORMAL"
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        synchronous: str = "NORMAL",
+        read_only: bool = False,
     ) -> None:
+        problems: list[Problem] = []
         if synchronous.upper() not in _SYNCHRONOUS:
-            raise InvalidData(
-                "SQLite store",
-                [Problem("synchronous", f"must be one of {', '.join(_SYNCHRONOUS)}")],
+            problems.append(Problem("synchronous", f"must be one of {', '.join(_SYNCHRONOUS)}"))
+        wait: object = timeout
+        if not isinstance(wait, int | float) or isinstance(wait, bool) or not wait >= 0:
+            problems.append(
+                Problem("timeout", f"must be a number of seconds >= 0, not {timeout!r}")
             )
         self._path = os.fspath(path)
+        if read_only and self._path in {"", ":memory:"}:
+            problems.append(Problem("read_only", "an in-memory database cannot be read-only"))
+        if problems:
+            raise InvalidData("SQLite store", problems)
+        self._timeout = float(timeout)
+        self._synchronous = synchronous.upper()
+        self._read_only = read_only
         self._lock = threading.Lock()
-        connection = sqlite3.connect(
-            self._path, timeout=timeout, isolation_level=None, check_same_thread=False
-        )
+        self._closed = False
+        self._connection: sqlite3.Connection | None = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        """Open the file, set its pragmas and bring its schema to the current version."""
+        readonly = f"{Path(self._path).absolute().as_uri()}?mode=ro" if self._read_only else ""
         try:
-            connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-            migrate(connection, self._path)
-        except BaseException:
+            connection = sqlite3.connect(
+                readonly or self._path,
+                uri=self._read_only,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as error:
+            raise self._fault(error) from error
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            if self._read_only:
+                self._check_current(connection)
+            else:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute(f"PRAGMA synchronous = {self._synchronous}")
+                migrate(connection, self._path)
+        except BaseException as error:
             connection.close()
+            if isinstance(error, sqlite3.Error):
+                raise self._fault(error) from error
             raise
-        self._connection: sqlite3.Connection | None = connection
+        return connection
+
+    def _check_current(self, connection: sqlite3.Connection) -> None:
+        found = schema_version(connection, self._path)
+        if found != SCHEMA_VERSION:
+            newer = found > SCHEMA_VERSION
+            raise SchemaError(
+                self._path,
+                found,
+                SCHEMA_VERSION,
+                f"schema version {found} is newer than this library supports "
+                f"({SCHEMA_VERSION}): upgrade civicgrid to open it"
+                if newer
+                else f"schema version {found} must be upgraded to {SCHEMA_VERSION}, which a "
+                "read-only store does not do: open it once without read_only",
+                f"存储格式版本 {found} 高于本库支持的版本 {SCHEMA_VERSION}：请升级 civicgrid"
+                if newer
+                else f"存储格式版本 {found} 需升级到 {SCHEMA_VERSION}，只读方式不会升级："
+                "请先以可写方式打开一次",
+            )
 
     # ------------------------------------------------------------------ introspection
 
@@ -78,39 +176,101 @@ class SQLiteStore:
         return self._path
 
     @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only."""
+        return self._read_only
+
+    @property
     def schema_version(self) -> int:
         """The schema version recorded in the file."""
         with self._lock:
-            return schema_version(self._open(), self._path)
+            try:
+                return schema_version(self._open(), self._path)
+            except sqlite3.Error as error:
+                raise self._fault(error) from error
 
     @property
     def journal_mode(self) -> str:
         """SQLite's journal mode for the file: ``wal`` (``memory`` for ``:memory:``)."""
         with self._lock:
-            return str(self._open().execute("PRAGMA journal_mode").fetchone()[0])
+            try:
+                return str(self._open().execute("PRAGMA journal_mode").fetchone()[0])
+            except sqlite3.Error as error:
+                raise self._fault(error) from error
 
     # ------------------------------------------------------------------ writing
 
-    def append(self, stream: str, records: Sequence[JSONValue], *, expected_version: int) -> int:
+    def append(
+        self,
+        stream: str,
+        records: Sequence[JSONValue],
+        *,
+        expected_version: int,
+        key: str | None = None,
+    ) -> int:
         """Append ``records`` if ``stream`` is at ``expected_version``; return the new version."""
-        return self.append_many({stream: (records, expected_version)})[stream]
+        return self.append_many({stream: (records, expected_version)}, key=key)[stream]
 
-    def append_many(self, batch: Batch) -> dict[str, int]:
+    def append_many(self, batch: Batch, *, key: str | None = None) -> dict[str, int]:
         """Append to several streams in one transaction: all are stored or none is."""
         encoded = check_batch(batch)
+        check_key(key)
         with self._lock:
             connection = self._open()
+            if self._read_only:
+                raise StorageFault(
+                    self._path,
+                    "read-only",
+                    "the store was opened read-only: it cannot be written",
+                    "存储以只读方式打开：不可写入",
+                    "read_only=True",
+                )
             try:
                 connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                raise _busy(self._path, error) from error
+            except sqlite3.Error as error:
+                raise self._fault(error) from error
             try:
-                versions = self._write(connection, encoded)
+                versions = self._write_once(connection, encoded, key)
                 connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
+            except BaseException as error:
+                self._rollback(connection)
+                if isinstance(error, sqlite3.Error):
+                    raise self._fault(error) from error
                 raise
             return versions
+
+    def _write_once(
+        self,
+        connection: sqlite3.Connection,
+        encoded: dict[str, tuple[list[str], int]],
+        key: str | None,
+    ) -> dict[str, int]:
+        """Write the batch, unless ``key`` was committed: then return what that commit did."""
+        if key is None:
+            return self._write(connection, encoded)
+        digest = batch_digest(encoded)
+        row = connection.execute(
+            "SELECT digest, versions FROM keys WHERE key = ?", (key,)
+        ).fetchone()
+        if row is not None:
+            if row[0] != digest:
+                raise KeyConflict(key)
+            return decode_versions(row[1])
+        versions = self._write(connection, encoded)
+        connection.execute(
+            "INSERT INTO keys (key, digest, versions) VALUES (?, ?, ?)",
+            (key, digest, encode_versions(versions)),
+        )
+        return versions
+
+    def _rollback(self, connection: sqlite3.Connection) -> None:
+        """Roll back what is open; when even that fails, drop the connection (that rolls back)."""
+        try:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+        except sqlite3.Error:
+            connection.close()
+            self._connection = None
 
     def _write(
         self, connection: sqlite3.Connection, encoded: dict[str, tuple[list[str], int]]
@@ -167,35 +327,50 @@ class SQLiteStore:
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
         with self._lock:
-            rows = self._open().execute(
-                "SELECT r.version, r.data FROM records AS r JOIN streams AS s ON s.id = r.stream"
-                " WHERE s.name = ? AND r.version >= ? ORDER BY r.version",
-                (stream, from_version),
-            )
-            return [StoredRecord(version, decode(text)) for version, text in rows]
+            try:
+                rows = (
+                    self._open()
+                    .execute(
+                        "SELECT r.version, r.data FROM records AS r"
+                        " JOIN streams AS s ON s.id = r.stream"
+                        " WHERE s.name = ? AND r.version >= ? ORDER BY r.version",
+                        (stream, from_version),
+                    )
+                    .fetchall()
+                )
+            except sqlite3.Error as error:
+                raise self._fault(error) from error
+        return [StoredRecord(version, decode(text)) for version, text in rows]
 
     def version(self, stream: str) -> int:
         """Return the number of the last record of ``stream``, 0 if it holds none."""
         check_stream(stream)
         with self._lock:
-            row = (
-                self._open()
-                .execute("SELECT version FROM streams WHERE name = ?", (stream,))
-                .fetchone()
-            )
+            try:
+                row = (
+                    self._open()
+                    .execute("SELECT version FROM streams WHERE name = ?", (stream,))
+                    .fetchone()
+                )
+            except sqlite3.Error as error:
+                raise self._fault(error) from error
         return 0 if row is None else int(row[0])
 
     def streams(self, prefix: str = "") -> list[str]:
         """Return the names of the streams holding records that start with ``prefix``, sorted."""
+        check_prefix(prefix)
         out: list[str] = []
         with self._lock:
-            rows = self._open().execute(
-                "SELECT name FROM streams WHERE name >= ? ORDER BY name", (prefix,)
-            )
-            for (name,) in rows:
-                if not name.startswith(prefix):
-                    break
-                out.append(name)
+            try:
+                rows = self._open().execute(
+                    "SELECT name FROM streams WHERE name >= ? ORDER BY name", (prefix,)
+                )
+                for (name,) in rows:
+                    if not name.startswith(prefix):
+                        break
+                    out.append(name)
+            except sqlite3.Error as error:
+                raise self._fault(error) from error
         return out
 
     # ------------------------------------------------------------------ lifetime
@@ -203,6 +378,7 @@ class SQLiteStore:
     def close(self) -> None:
         """Close the connection; closing twice is harmless, using a closed store is not."""
         with self._lock:
+            self._closed = True
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
@@ -217,13 +393,86 @@ class SQLiteStore:
         return f"SQLiteStore({self._path!r})"
 
     def _open(self) -> sqlite3.Connection:
-        if self._connection is None:
+        """Return the connection, opened again if a failed rollback dropped it."""
+        if self._closed:
             raise StoreError(f"{self._path}: the store is closed", f"{self._path}：存储已关闭")
+        if self._connection is None:
+            self._connection = self._connect()
         return self._connection
 
+    def _fault(self, error: sqlite3.Error) -> StoreError:
+        """Say what SQLite's ``error`` means for this file, in the store's words."""
+        name = str(getattr(error, "sqlite_errorname", "") or "")
+        for prefix, fault, english, chinese in _FAULTS:
+            if name.startswith(prefix):
+                wait = f"{self._timeout:g}"
+                return StorageFault(
+                    self._path,
+                    fault,
+                    english.format(timeout=wait),
+                    chinese.format(timeout=wait),
+                    str(error),
+                )
+        return StoreError(
+            f"{self._path}: SQLite refused the operation ({name or type(error).__name__}: {error})",
+            f"{self._path}：SQLite 拒绝了该操作（{name or type(error).__name__}：{error}）",
+        )
 
-def _busy(path: str, error: sqlite3.OperationalError) -> StoreError:
-    return StoreError(
-        f"{path}: could not take the write lock ({error}); another process holds it",
-        f"{path}：无法获得写锁（{error}），另一进程正在写入",
-    )
+
+_FAULTS: Final = (
+    (
+        "SQLITE_FULL",
+        "full",
+        "the disk is full (or the file reached its size limit): the write was not stored",
+        "磁盘已满（或文件已达大小上限）：本次写入未保存",
+    ),
+    (
+        "SQLITE_READONLY",
+        "read-only",
+        (
+            "the file cannot be written (a read-only file, directory or filesystem): "
+            "nothing was stored"
+        ),
+        "文件不可写（只读的文件、目录或文件系统）：未保存任何内容",
+    ),
+    (
+        "SQLITE_CORRUPT",
+        "corrupt",
+        "the file is damaged: restore it from a backup",
+        "文件已损坏：请从备份恢复",
+    ),
+    (
+        "SQLITE_NOTADB",
+        "corrupt",
+        "the file is not a SQLite database (or its header is damaged); it was left as it is",
+        "该文件不是 SQLite 数据库（或文件头已损坏）；文件未被改动",
+    ),
+    (
+        "SQLITE_BUSY",
+        "locked",
+        (
+            "another process held the write lock longer than the timeout ({timeout} s): "
+            "nothing was stored, try again"
+        ),
+        "另一进程持有写锁超过超时时间（{timeout} 秒）：未保存任何内容，请重试",
+    ),
+    (
+        "SQLITE_LOCKED",
+        "locked",
+        "the database is locked by another connection of this process: nothing was stored",
+        "数据库被本进程的另一连接锁定：未保存任何内容",
+    ),
+    (
+        "SQLITE_CANTOPEN",
+        "io",
+        "cannot open the file (a missing directory, no permission, or no such file)",
+        "无法打开文件（目录不存在、无权限或文件不存在）",
+    ),
+    (
+        "SQLITE_IOERR",
+        "io",
+        "the operating system reported an input/output error: the operation did not happen",
+        "操作系统报告输入/输出错误：操作未完成",
+    ),
+)
+"""SQLite's error names (by prefix), the fault each one is, and what to tell the caller."""

@@ -365,3 +365,26 @@ def test_restore_refuses_a_case_held_already_or_of_another_method(
     with pytest.raises(InvalidData, match="five_steps"):
         desk.restore(other)
     assert desk.stock("rice").held == 1
+
+
+def test_forgetting_closed_redemptions_keeps_stock_limits_and_ids(
+    desk: RedemptionDesk, ledger: Ledger
+) -> None:
+    """Closed ones leave memory; the stock, the per-person limit and their ids still count."""
+    desk.reserve("m1", person="p1", item="museum-ticket", actor=P1)
+    desk.fulfil("m1", actor=STAFF)
+    desk.reserve("m2", person="p1", item="museum-ticket", actor=P1)
+    desk.reserve("r1", person="p1", item="rice", actor=P1)
+    desk.cancel("r1", actor=P1)
+    assert desk.forget_closed() == 2
+    assert [r.id for r in desk] == ["m2"]
+    assert desk.stock("museum-ticket").remaining == 1
+    with pytest.raises(LimitReached):
+        desk.reserve("m3", person="p1", item="museum-ticket", actor=P1)
+    with pytest.raises(InvalidData, match="forgotten"):
+        desk.reserve("m1", person="p1", item="museum-ticket", actor=P1)
+    before = _balances(ledger)
+    desk.fulfil("m2", actor=STAFF)
+    assert (
+        _balances(ledger)["sink:redeemed:city_points"] == before["sink:redeemed:city_points"] + 200
+    )

@@ -416,6 +416,29 @@ class EarnedTally:
             for currency, amount in data["amounts"].items():
                 totals[currency] = totals.get(currency, 0) + sign * int(amount)
 
+    def prune(self, before: date, periods: Mapping[str, str]) -> None:
+        """Forget totals no assessment dated ``before`` or later can read.
+
+        Drops the days before ``before`` and, per rule key, the periods before
+        ``periods[rule]`` (the period holding ``before``), with the earns booked in both: a
+        reversal of one of those can no longer free room under a cap, and needs none, since
+        only the current day and period are read. Keeps memory flat in a long-running desk.
+        """
+        first = before.isoformat()
+        for key in [k for k in self._by_day if k[2] < first]:
+            del self._by_day[key]
+        for key in [k for k in self._by_period if k[1] in periods and k[2] < periods[k[1]]]:
+            del self._by_period[key]
+        stale = [
+            key
+            for key, data in self._earns.items()
+            if str(data["day"]) < first
+            and str(data["rule"]) in periods
+            and str(data["period"]) < periods[str(data["rule"])]
+        ]
+        for earn in stale:
+            del self._earns[earn]
+
     def earned_on(self, earner: str, rule: str, day: date) -> Mapping[str, int]:
         """Return what ``earner`` earned under ``rule`` on ``day``, by currency."""
         return self._by_day.get((earner, rule, day.isoformat()), {})

@@ -42,6 +42,7 @@ __all__ = [
     "Account",
     "AccountKind",
     "Currency",
+    "ForgottenHistory",
     "IdempotencyConflict",
     "InsufficientBalance",
     "Ledger",
@@ -103,6 +104,17 @@ class IdempotencyConflict(LedgerError):
         super().__init__(
             f"idempotency key {key!r} was already booked with different postings",
             f"幂等键 {key!r} 已用于另一笔不同的交易",
+        )
+
+
+class ForgottenHistory(LedgerError, LookupError):
+    """The history asked for was dropped by :meth:`Ledger.forget` (a store holds it)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(
+            f"{what} lies in the forgotten part of the ledger: read it from the store",
+            f"{what} 属于已从内存中移除的账目：请从存储中读取",
         )
 
 
@@ -355,8 +367,12 @@ class Ledger:
         "_balances",
         "_by_key",
         "_currencies",
+        "_forgotten",
+        "_forgotten_keys",
         "_history",
+        "_horizon",
         "_instants",
+        "_last_at",
         "_lock",
         "_transactions",
     )
@@ -377,6 +393,10 @@ class Ledger:
         self._transactions: list[Transaction] = []
         self._instants: list[datetime] = []
         self._by_key: dict[str, Transaction] = {}
+        self._forgotten = 0
+        self._forgotten_keys: set[str] = set()
+        self._horizon: datetime | None = None
+        self._last_at: datetime | None = None
         self._lock = threading.RLock()
         for account in accounts:
             self.open(account)
@@ -443,12 +463,17 @@ class Ledger:
                 if booked.same_booking(transaction):
                     return booked
                 raise IdempotencyConflict(transaction.key)
-            if self._transactions and transaction.at < self._transactions[-1].at:
+            if transaction.key in self._forgotten_keys:
+                raise ForgottenHistory(f"transaction {transaction.key!r}, booked already,")
+            last = self._last_at
+            if last is not None and transaction.at < last:
                 raise LedgerError(
                     f"transaction {transaction.key!r} at {transaction.at.isoformat()} is before "
-                    f"the last booked ({self._transactions[-1].at.isoformat()})",
+                    f"the last booked ({last.isoformat()})",
                     f"交易 {transaction.key!r} 早于最近一笔已记账交易",
                 )
+            if transaction.reverses in self._forgotten_keys:
+                raise ForgottenHistory(f"transaction {transaction.reverses!r}, to be reversed,")
             if transaction.reverses is not None and transaction.reverses not in self._by_key:
                 raise LedgerError(
                     f"transaction {transaction.key!r} reverses unknown {transaction.reverses!r}",
@@ -469,7 +494,7 @@ class Ledger:
                     raise InsufficientBalance(
                         transaction.key, account_id, balances[account_id], amount
                     )
-            booked = _numbered(transaction, len(self._transactions) + 1)
+            booked = _numbered(transaction, self._forgotten + len(self._transactions) + 1)
             at = transaction.at
             for account_id, amount in moves.items():
                 balances[account_id] += amount
@@ -479,7 +504,50 @@ class Ledger:
             self._transactions.append(booked)
             self._instants.append(at)
             self._by_key[booked.key] = booked
+            self._last_at = at
             return booked
+
+    def forget(self, upto: int) -> int:
+        """Drop the first ``upto`` booked transactions from memory; return how many are held.
+
+        For a long-running process whose transactions a store holds already (the simulation
+        calls it after each commit): balances, accounts, the numbering (``len``, ``since``) and
+        the idempotency of every key stay, so memory no longer grows with history. What was
+        dropped cannot be read back here: ``transaction``, ``reverse``, ``since`` and
+        ``transactions`` reaching into it, and a balance as of an instant before the last
+        dropped transaction, raise :class:`ForgottenHistory`; iterating yields the
+        transactions still held. Forgetting fewer than already forgotten is a no-op.
+        """
+        with self._lock:
+            total = self._forgotten + len(self._transactions)
+            given: object = upto
+            if not isinstance(given, int) or isinstance(given, bool) or not 0 <= given <= total:
+                raise InvalidData(
+                    "ledger", [Problem("upto", f"must be a whole number in [0, {total}]")]
+                )
+            drop = upto - self._forgotten
+            if drop <= 0:
+                return len(self._transactions)
+            gone = self._transactions[:drop]
+            horizon = gone[-1].at
+            for transaction in gone:
+                del self._by_key[transaction.key]
+                self._forgotten_keys.add(transaction.key)
+            del self._transactions[:drop]
+            del self._instants[:drop]
+            for instants, running in self._history.values():
+                # Keep the last posting before the horizon as the base of later balances.
+                cut = bisect_left(instants, horizon) - 1
+                if cut > 0:
+                    del instants[:cut]
+                    del running[:cut]
+            self._forgotten = upto
+            self._horizon = horizon
+            return len(self._transactions)
+
+    def booked(self, key: str) -> bool:
+        """Whether a transaction was booked under ``key`` (forgotten ones included)."""
+        return key in self._by_key or key in self._forgotten_keys
 
     def transfer(
         self,
@@ -524,6 +592,8 @@ class Ledger:
         """
         with self._lock:
             original = self._by_key.get(key)
+            if original is None and key in self._forgotten_keys:
+                raise ForgottenHistory(f"transaction {key!r}, to be reversed,")
             if original is None:
                 raise LedgerError(
                     f"no transaction {key!r} to reverse", f"不存在可冲正的交易 {key!r}"
@@ -552,6 +622,9 @@ class Ledger:
             return self._balances[account_id]
         if not isinstance(as_of, datetime):
             as_of = datetime.combine(as_of + timedelta(days=1), time(), tz)
+        horizon = self._horizon
+        if horizon is not None and as_of < horizon:
+            raise ForgottenHistory(f"the balance of {account_id!r} as of {as_of.isoformat()}")
         instants, running = self._history[account_id]
         i = bisect_right(instants, as_of)
         return running[i - 1] if i else 0
@@ -567,23 +640,34 @@ class Ledger:
         Bookings must not be earlier than this.
         """
         with self._lock:
-            return self._transactions[-1].at if self._transactions else None
+            return self._last_at
 
     def since(self, seq: int) -> tuple[Transaction, ...]:
         """Return the transactions booked after the ``seq``-th, in booking order."""
         with self._lock:
-            return tuple(self._transactions[max(seq, 0) :])
+            if seq < self._forgotten:
+                raise ForgottenHistory(f"transaction {max(seq, 0) + 1}")
+            return tuple(self._transactions[seq - self._forgotten :])
 
     def __len__(self) -> int:
-        return len(self._transactions)
+        """Return the number of transactions booked, forgotten ones included."""
+        return self._forgotten + len(self._transactions)
 
     def __iter__(self) -> Iterator[Transaction]:
-        """Yield every booked transaction, in booking order."""
+        """Yield every booked transaction held (not forgotten), in booking order."""
         return iter(list(self._transactions))
 
     def transaction(self, key: str) -> Transaction:
-        """Return the transaction booked under ``key`` (``KeyError`` if none)."""
-        return self._by_key[key]
+        """Return the transaction booked under ``key`` (``KeyError`` if none).
+
+        A forgotten one raises :class:`ForgottenHistory` (also a ``LookupError``).
+        """
+        found = self._by_key.get(key)
+        if found is None:
+            if key in self._forgotten_keys:
+                raise ForgottenHistory(f"transaction {key!r}")
+            raise KeyError(key)
+        return found
 
     def transactions(
         self,
@@ -597,6 +681,9 @@ class Ledger:
         Transactions are booked in time order, so the period is found by binary search.
         """
         with self._lock:
+            horizon = self._horizon
+            if horizon is not None and (start is None or start <= horizon):
+                raise ForgottenHistory(f"transactions from {start or 'the first'}")
             first = 0 if start is None else bisect_left(self._instants, start)
             last = len(self._instants) if end is None else bisect_left(self._instants, end)
             window = self._transactions[first:last]

@@ -41,7 +41,7 @@ from civicgrid.simulation.agents import DATA, Draws, Workforce, accounts_for
 from civicgrid.simulation.arrivals import Places, day_arrivals, day_start
 from civicgrid.simulation.presets import Preset
 from civicgrid.simulation.presets import preset as find_preset
-from civicgrid.simulation.summary import Summary, summary_of
+from civicgrid.simulation.summary import PointsTotals, Summary, summary_of
 from civicgrid.store.codec import case_stream, encode_events, encode_transactions, ledger_stream
 from civicgrid.store.errors import StorageFault
 from civicgrid.store.protocol import Batch, EventStore
@@ -121,7 +121,7 @@ def simulate(
     return summary_of(
         store,
         run.builder,
-        run.ledger,
+        run.totals,
         meta=run.meta,
         as_of=day_start(start, days),
         wall_seconds=time.perf_counter() - began,
@@ -204,6 +204,7 @@ class _Run:
         self.engine = Engine.from_registry(registry, clock=self.clock, tz=DEFAULT_TZ)
         self.builder = IndicatorBuilder.for_engine(self.engine)
         self.ledger = Ledger()
+        self.totals = PointsTotals()
         self.meta: dict[str, Any] = {}
         self.open: dict[str, Case] = {}
         self.committed: dict[str, int] = {}
@@ -274,6 +275,7 @@ class _Run:
         if self.store.version(ledger_stream(LEDGER)):
             accounts = accounts_for(read_transactions(self.store, LEDGER))
             self.ledger = load_ledger(self.store, LEDGER, accounts=accounts)
+            self.totals.fold(self.ledger, self.ledger)
         self._ready(tree)
         for stream in self.store.streams("case:"):
             case_id = stream.removeprefix("case:")
@@ -303,6 +305,7 @@ class _Run:
             self.registry,
             self.ledger,
             roles_of=lambda person: ("volunteer",) if person.startswith("v") else (),
+            keep_awards=False,
         )
         self.redemptions: RedemptionDesk | None = None
         if REDEMPTION in self.tracks:
@@ -573,6 +576,13 @@ class _Run:
             del self.open[case_id]
             del self.committed[case_id]
             self.draws.pop(case_id, None)
+        # What the store holds now leaves memory: closed cases above, and the ledger's
+        # history, the points desk's past days and closed redemptions here.
+        self.totals.fold(booked, self.ledger)
+        self.points.forget(today + timedelta(days=1))  # catches up with the ledger first
+        self.ledger.forget(len(self.ledger))
+        if self.redemptions is not None:
+            self.redemptions.forget_closed()
         return events, len(booked)
 
     @property

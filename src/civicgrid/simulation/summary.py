@@ -15,14 +15,14 @@ from typing import Any
 
 import attrs
 
-from civicgrid.domain.ledger import Ledger
+from civicgrid.domain.ledger import Ledger, Transaction
 from civicgrid.report.comparison import Comparison, compare_methods
 from civicgrid.report.indicators import IndicatorBuilder, Indicators, summarise
 from civicgrid.report.records import GroupKey, IndicatorDimension
 from civicgrid.store.protocol import EventStore
 from civicgrid.workflows.method import Method
 
-__all__ = ["Summary", "summary_of"]
+__all__ = ["PointsTotals", "Summary", "summary_of"]
 
 
 @attrs.frozen(kw_only=True)
@@ -174,10 +174,35 @@ def _amounts(amounts: Mapping[str, int]) -> str:
     return ", ".join(f"{currency} {n:,}" for currency, n in sorted(amounts.items())) or "0"
 
 
+class PointsTotals:
+    """Points earned and redeemed, by currency, folded from transactions as they are booked.
+
+    The run folds each day's transactions at its commit, so the totals need no ledger
+    history (the run's ledger forgets what the store holds).
+    """
+
+    __slots__ = ("earned", "redeemed")
+
+    def __init__(self) -> None:
+        self.earned: dict[str, int] = {}
+        self.redeemed: dict[str, int] = {}
+
+    def fold(self, transactions: Iterable[Transaction], ledger: Ledger) -> None:
+        """Count the ``earn`` and ``redeem`` transactions among ``transactions``."""
+        for transaction in transactions:
+            if transaction.kind not in ("earn", "redeem"):
+                continue
+            into = self.earned if transaction.kind == "earn" else self.redeemed
+            for posting in transaction.postings:
+                if posting.amount > 0:
+                    currency = ledger.account(posting.account).currency
+                    into[currency] = into.get(currency, 0) + posting.amount
+
+
 def summary_of(
     store: EventStore,
     builder: IndicatorBuilder,
-    ledger: Ledger,
+    points: PointsTotals,
     *,
     meta: Mapping[str, Any],
     as_of: datetime,
@@ -188,16 +213,6 @@ def summary_of(
 ) -> Summary:
     """Return the summary of the run in ``store`` whose events ``builder`` has folded."""
     days = [record.data for record in store.read("sim:days")]
-    earned: dict[str, int] = {}
-    redeemed: dict[str, int] = {}
-    for transaction in ledger:
-        if transaction.kind not in ("earn", "redeem"):
-            continue
-        into = earned if transaction.kind == "earn" else redeemed
-        for posting in transaction.postings:
-            if posting.amount > 0:
-                currency = ledger.account(posting.account).currency
-                into[currency] = into.get(currency, 0) + posting.amount
     latest = builder.latest
     when = as_of if latest is None or latest <= as_of else None
     by_method = builder.grouped([IndicatorDimension.METHOD], as_of=when)
@@ -213,8 +228,8 @@ def summary_of(
         meta=dict(meta),
         indicators=of(methods["requests"]) or empty,
         deliberation=of(methods.get("deliberation")),
-        points_earned=earned,
-        points_redeemed=redeemed,
+        points_earned=dict(points.earned),
+        points_redeemed=dict(points.redeemed),
         events=sum(d["events"] for d in days),
         transactions=sum(d["transactions"] for d in days),
         days=len(days),

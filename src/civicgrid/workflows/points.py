@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from civicgrid.domain.earning import (
@@ -67,6 +67,8 @@ class PointsDesk:
     ``roles_of(person)`` gives an earner's roles for rules limited to roles (none by default,
     so such rules award nothing until it is given); ``owner_of(person)`` names the owner part
     of their account ids (``person:<id>`` by default). Accounts are opened as needed.
+    ``keep_awards=False`` keeps no list of assessments (:attr:`awards` stays empty), for a
+    long-running desk whose ledger already records every award booked.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class PointsDesk:
         policies: Iterable[ExpiryPolicy] = (),
         roles_of: Callable[[str], Iterable[str]] = _no_roles,
         owner_of: Callable[[str], str] = person_owner,
+        keep_awards: bool = True,
     ) -> None:
         self._ledger = ledger
         self._rules: dict[str, EarningRule] = {}
@@ -113,6 +116,8 @@ class PointsDesk:
         self._tally = EarnedTally()
         self._seen = 0
         self._awards: list[Award] = []
+        self._keep_awards = keep_awards
+        self._horizon: date | None = None
         self._catch_up()
 
     @classmethod
@@ -132,7 +137,7 @@ class PointsDesk:
 
     @property
     def awards(self) -> tuple[Award, ...]:
-        """Every assessment made by this desk, in order, with its outcome and grants."""
+        """Every assessment made by this desk, in order (none when ``keep_awards=False``)."""
         return tuple(self._awards)
 
     def _catch_up(self) -> None:
@@ -186,8 +191,33 @@ class PointsDesk:
         done = Activity(key=key, at=at, actor=person, name=activity, quantity=quantity)
         return self._award(done, booked_at)
 
+    def forget(self, before: date) -> None:
+        """Forget the cap totals of days and periods before ``before``: memory stays flat.
+
+        For a long-running desk (the simulation calls it each day, after the ledger's
+        :meth:`~civicgrid.Ledger.forget`). Activities dated before ``before`` are refused
+        afterwards with :class:`~civicgrid.errors.InvalidData` naming ``at``, since their
+        caps can no longer be read.
+        """
+        with self._lock:
+            self._catch_up()
+            periods = {key: rule.period.key_of(before) for key, rule in self._rules.items()}
+            self._tally.prune(before, periods)
+            if self._horizon is None or before > self._horizon:
+                self._horizon = before
+
     def _award(self, activity: Activity, booked_at: datetime | None) -> tuple[Award, ...]:
         out: list[Award] = []
+        horizon = self._horizon
+        if horizon is not None and any(
+            activity.at.astimezone(rule.tz).date() < horizon
+            for rule in self._rules.values()
+            if rule.matches(activity)
+        ):
+            raise InvalidData(
+                f"activity {activity.key!r}",
+                [Problem("at", f"is before {horizon.isoformat()}, which the desk has forgotten")],
+            )
         with self._lock:
             for rule in self._rules.values():
                 if not rule.matches(activity):
@@ -216,16 +246,13 @@ class PointsDesk:
                         )
                     self._ledger.post(transaction)
                     self._catch_up()
-                self._awards.append(award)
+                if self._keep_awards:
+                    self._awards.append(award)
                 out.append(award)
         return tuple(out)
 
     def _booked(self, key: str) -> bool:
-        try:
-            self._ledger.transaction(key)
-        except KeyError:
-            return False
-        return True
+        return self._ledger.booked(key)
 
     # ----------------------------------------------------------------------- expiry
 

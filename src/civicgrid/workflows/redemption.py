@@ -157,6 +157,7 @@ class RedemptionDesk:
         "_catalogue",
         "_consumed",
         "_engine",
+        "_forgotten",
         "_held",
         "_ledger",
         "_lock",
@@ -164,6 +165,7 @@ class RedemptionDesk:
         "_owner",
         "_redemptions",
         "_roster",
+        "_spent",
     )
 
     def __init__(
@@ -188,6 +190,8 @@ class RedemptionDesk:
         self._cases: dict[str, Case] = {}
         self._held: dict[str, int] = {}
         self._consumed: dict[str, int] = {}
+        self._spent: dict[tuple[str, str], int] = {}
+        self._forgotten: set[str] = set()
         engine.subscribe(self._observe)
 
     @property
@@ -271,6 +275,11 @@ class RedemptionDesk:
                 if (existing.person, existing.item, existing.quantity) != (person, item, quantity):
                     raise RedemptionConflict(existing)
                 return existing
+            if redemption_id in self._forgotten:
+                raise InvalidData(
+                    f"redemption {redemption_id!r}",
+                    [Problem("redemption_id", "was used by a redemption the desk has forgotten")],
+                )
             at = self._now(at)
             wanted = self._check(redemption_id, person, item, quantity, at, actor)
             cost = wanted.cost_of(quantity)
@@ -323,7 +332,7 @@ class RedemptionDesk:
         day = at.astimezone(self._engine.tz).date()
         item = self._catalogue.check(item_id, person, day, self._roster)
         if item.limit_per_person is not None:
-            had = sum(
+            had = self._spent.get((person, item.id), 0) + sum(
                 r.quantity
                 for r in self._redemptions.values()
                 if r.person == person
@@ -447,6 +456,25 @@ class RedemptionDesk:
         ended = attrs.evolve(redemption, status=status, ended_at=at, reason=reason)
         self._redemptions[redemption.id] = ended
         return ended
+
+    def forget_closed(self) -> int:
+        """Drop the fulfilled, cancelled and expired redemptions from memory; return how many.
+
+        For a long-running desk whose cases and ledger a store holds (the simulation calls it
+        after each commit). Stock and per-person limits still count what was fulfilled, and
+        a forgotten id cannot be reserved again; :meth:`redemption`, iteration and ``len``
+        see only the redemptions still held.
+        """
+        with self._lock:
+            closed = [r for r in self._redemptions.values() if not r.holds]
+            for redemption in closed:
+                if redemption.status is RedemptionStatus.FULFILLED:
+                    slot = (redemption.person, redemption.item)
+                    self._spent[slot] = self._spent.get(slot, 0) + redemption.quantity
+                del self._redemptions[redemption.id]
+                self._cases.pop(redemption.id, None)
+                self._forgotten.add(redemption.id)
+            return len(closed)
 
     def restore(self, case: Case) -> Redemption:
         """Take back a redemption case this desk's process made before a restart.

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOWEST := .venv-lowest
 LOWEST_STAMP := $(LOWEST)/.installed
 
-.PHONY: demo test lint typecheck unit unit-lowest bench docs clean
+.PHONY: demo test lint typecheck unit unit-lowest bench docs hardening clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "civicgrid needs Python 3.11 or newer: run make PYTHON=/path/to/python3.11")'
@@ -50,6 +50,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/requests.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/store.py
+
+# The hardening figures page (docs/hardening.md), written by a command, never by hand: the fuzz,
+# fault, permission-matrix and personal-data suites with their tallies, then the soak.
+# Longer mode: make hardening HARDENING_ARGS="--examples 2000 --days 365 --scale 0.1"
+hardening: $(STAMP)
+	$(BIN)/python scripts/hardening_report.py $(HARDENING_ARGS)
 
 # The documentation site, built strictly (warnings are errors) into site/.
 docs: $(STAMP)

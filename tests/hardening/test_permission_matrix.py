@@ -1,4 +1,4 @@
-"""The permission matrix (issue 9): exactly the declared combinations are accepted.
+"""The permission matrix: exactly the declared combinations are accepted.
 
 For every built-in method, every step, every trigger it declares (and one it does not), every
 role it declares plus ``system``, each power its transitions name and an outsider, every rung

@@ -1,4 +1,4 @@
-"""Personal data (issue 9): no log line, repr, error, default export or report shows a number.
+"""Personal data: no log line, repr, error, default export or report shows a number.
 
 Known numbers are seeded into everything that carries personal data: a resident (name, mobile,
 ID number), a request (reporter, phone, and both numbers quoted in its free text and in a kept

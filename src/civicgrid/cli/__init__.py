@@ -1,8 +1,9 @@
 """The ``civicgrid`` command: parses arguments, calls the library, prints.
 
-Exit status: 0 on success, 1 when the library reports an error, 2 for bad usage or an
-unknown key (a method or grid scheme that is not installed). ``grid check`` exits 1 when a
-finding is at error severity, and 2 when its file cannot be read or is invalid.
+Exit status: 0 on success, 1 when the library reports an error or a file named cannot be
+read or written, 2 for bad usage or an unknown key (a method or grid scheme that is not
+installed). ``grid check`` exits 1 when a finding is at error severity, and 2 when its file
+cannot be read or is invalid.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ def main(
         print(f"civicgrid: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except CivicGridError as exc:
+        print(f"civicgrid: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        # A path the user named cannot be read or written (--report into a file, say).
         print(f"civicgrid: {exc}", file=sys.stderr)
         return EXIT_ERROR
 

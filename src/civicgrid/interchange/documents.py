@@ -137,6 +137,9 @@ def document_from_data(data: Any, *, source: str | None = None) -> District:
             [Problem("", f"expected a JSON object with 'units', got {type(data).__name__}")],
             source,
         )
+    shape = _shape_problems(data)
+    if shape:
+        raise InvalidData(_WHAT, shape, source)
     document = structure(
         _converter(reveal_personal=False), data, _Document, what=_WHAT, source=source
     )
@@ -148,6 +151,37 @@ def document_from_data(data: Any, *, source: str | None = None) -> District:
     if problems or tree is None or organisations is None or roster is None:
         raise InvalidData(_WHAT, problems, source)
     return District(tree=tree, organisations=organisations, roster=roster, scheme=document.scheme)
+
+
+_LISTS = ("units", "organisations", "people", "appointments")
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    names = {type(None): "null", dict: "an object", list: "an array", str: "text"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _shape_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """Return the lists that are not arrays and the entries that are not objects, by path."""
+    problems: list[Problem] = []
+    for key in _LISTS:
+        if key not in data and key != "units":
+            continue
+        value = data.get(key)
+        if not isinstance(value, list):
+            got = "missing" if key not in data else f"expected an array, got {_kind(value)}"
+            problems.append(Problem(key, got))
+            continue
+        problems.extend(
+            Problem(f"{key}[{i}]", f"expected an object, got {_kind(entry)}")
+            for i, entry in enumerate(value)
+            if not isinstance(entry, Mapping)
+        )
+    return problems
 
 
 def _checked(build: Callable[[], T], problems: list[Problem]) -> T | None:

@@ -287,7 +287,15 @@ def _keyed(
     """
     found: dict[str, _Keyed] = {}
     for plugin, item in _items(pm, hook, kind):
-        key = item.name if isinstance(item, Guard | GridCheck) else item.key
+        key: object = item.name if isinstance(item, Guard | GridCheck) else item.key
+        if not isinstance(key, str) or not key.strip():
+            field = "name" if isinstance(item, Guard | GridCheck) else "key"
+            raise PluginError(
+                plugin,
+                hook,
+                f"a {what}'s {field} must be non-blank text, got {key!r}",
+                f"{what} 的 {field} 须为非空文本，实际为 {key!r}",
+            )
         if key in found:
             raise DuplicateRegistration(what, key, found[key].plugin or "", plugin, hook)
         if check is not None:
@@ -318,12 +326,18 @@ def _check_schedule(plugin: str, schedule: MeetingSchedule, methods: Mapping[str
 
 
 def _callable_check(plugin: str, item: Guard | GridCheck) -> None:
-    """Refuse a guard or grid check whose ``check`` cannot be called."""
+    """Refuse a guard or grid check whose ``check`` cannot be called, or without labels."""
     check: object = item.check  # typed as callable, but a plugin may break the type
+    hook = "register_guards" if isinstance(item, Guard) else "register_grid_checks"
+    what = "guard" if isinstance(item, Guard) else "grid check"
     if not callable(check):
-        hook = "register_guards" if isinstance(item, Guard) else "register_grid_checks"
-        what = "guard" if isinstance(item, Guard) else "grid check"
         raise PluginError(plugin, hook, f"{what} {item.name!r}: check is not callable")
+    for field in ("label_zh", "label_en"):
+        label: object = getattr(item, field)
+        if not isinstance(label, str) or not label.strip():
+            raise PluginError(
+                plugin, hook, f"{what} {item.name!r}: {field} must be non-blank text, got {label!r}"
+            )
 
 
 def _check_handling_classes(plugin: str, rules: TopicRules, methods: Mapping[str, Method]) -> None:

@@ -98,27 +98,70 @@ def encode_events(
 
 
 def decode_event(case_id: str, version: int, record: JSONValue) -> Event:
-    """Rebuild the event stored as ``record`` at ``version`` of case ``case_id``'s stream."""
+    """Rebuild the event stored as ``record`` at ``version`` of case ``case_id``'s stream.
+
+    A record that is not an event raises :class:`InvalidData` naming the record and each
+    field that is wrong (``kind``, ``at`` …), never a bare ``TypeError``.
+    """
+    problems = _event_problems(record)
+    if problems or not isinstance(record, list):
+        raise InvalidData(f"stored event {version} of stream {case_stream(case_id)!r}", problems)
+    fields = record + [None] * (_FIELDS - len(record))
+    kind, at, actor, trigger, source, target, level, assignee, data = fields
+    return Event(
+        case_id,
+        version,
+        EventKind(kind),
+        _fromisoformat(at),
+        actor,
+        trigger,
+        source,
+        target,
+        level,
+        assignee,
+        data,
+    )
+
+
+_KINDS = frozenset(kind.value for kind in EventKind)
+_TEXT_OR_NULL = ("trigger", "source", "level", "assignee")
+_SHORTEST = 6
+"""``[kind, at, actor, trigger, source, target]``: a target is never null, so never dropped."""
+
+
+def _event_problems(record: JSONValue) -> list[Problem]:
+    """Return what is wrong with a stored event record, by field; empty when it is sound."""
+    if not isinstance(record, list) or not _SHORTEST <= len(record) <= _FIELDS:
+        got = f"{len(record)} items" if isinstance(record, list) else type(record).__name__
+        return [Problem("", f"must be a list of {_SHORTEST} to {_FIELDS} fields, got {got}")]
+    fields = dict(zip(_EVENT_FIELDS, record + [None] * (_FIELDS - len(record)), strict=True))
+    problems: list[Problem] = []
+    kind = fields["kind"]
+    if not isinstance(kind, str) or kind not in _KINDS:
+        problems.append(Problem("kind", f"unknown event kind {kind!r}"))
+    at = fields["at"]
     try:
-        fields = list(record) + [None] * (_FIELDS - len(record))
-        kind, at, actor, trigger, source, target, level, assignee, data = fields
-        return Event(
-            case_id,
-            version,
-            EventKind(kind),
-            _fromisoformat(at),
-            actor,
-            trigger,
-            source,
-            target,
-            level,
-            assignee,
-            data,
-        )
-    except (TypeError, ValueError) as error:
-        raise InvalidData(
-            f"stored event {version} of case {case_id!r}", [Problem("", str(error))]
-        ) from error
+        instant = _fromisoformat(at) if isinstance(at, str) else None
+    except ValueError:
+        instant = None
+    if instant is None or instant.utcoffset() is None:
+        problems.append(Problem("at", f"must be an ISO 8601 instant with its offset, not {at!r}"))
+    problems.extend(
+        Problem(name, f"must be text, not {fields[name]!r}")
+        for name in ("actor", "target")
+        if not isinstance(fields[name], str)
+    )
+    problems.extend(
+        Problem(name, f"must be text or null, not {fields[name]!r}")
+        for name in _TEXT_OR_NULL
+        if fields[name] is not None and not isinstance(fields[name], str)
+    )
+    if fields["data"] is not None and not isinstance(fields["data"], dict):
+        problems.append(Problem("data", f"must be an object or null, not {fields['data']!r}"))
+    return problems
+
+
+_EVENT_FIELDS = ("kind", "at", "actor", "trigger", "source", "target", "level", "assignee", "data")
 
 
 def encode_transactions(

@@ -56,7 +56,7 @@ from civicgrid.store.records import (
     check_prefix,
     check_stream,
     check_version,
-    decode,
+    decode_rows,
     decode_versions,
     encode_versions,
 )
@@ -380,7 +380,7 @@ class PostgresStore:
             " WHERE s.name = %s AND r.version >= %s ORDER BY r.version",
             (stream, from_version),
         )
-        return [StoredRecord(int(str(version)), decode(str(text))) for version, text in rows]
+        return decode_rows(self._url, stream, rows)
 
     def version(self, stream: str) -> int:
         """Return the number of the last record of ``stream``, 0 if it holds none."""

@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from civicgrid.errors import InvalidData, Problem
-from civicgrid.store.protocol import Batch, JSONValue
+from civicgrid.store.errors import StorageFault
+from civicgrid.store.protocol import Batch, JSONValue, StoredRecord
 
 __all__ = [
     "MAX_NAME",
@@ -32,6 +33,7 @@ __all__ = [
     "check_stream",
     "check_version",
     "decode",
+    "decode_rows",
     "decode_versions",
     "encode_records",
     "encode_versions",
@@ -226,3 +228,26 @@ def encode_versions(versions: Mapping[str, int]) -> str:
 def decode_versions(text: str) -> dict[str, int]:
     """Decode the versions stored with an idempotency key."""
     return {str(stream): int(version) for stream, version in decode(text).items()}
+
+
+def decode_rows(where: str, stream: str, rows: Iterable[Sequence[object]]) -> list[StoredRecord]:
+    """Decode stored ``(version, text)`` rows of ``stream``; text that is not JSON is damage.
+
+    A record altered outside the library (by hand, or a damaged page that still reads)
+    raises :class:`~civicgrid.store.errors.StorageFault` ``"corrupt"`` naming the stream and
+    the version, never a bare ``JSONDecodeError``.
+    """
+    out: list[StoredRecord] = []
+    for version, text in (row[:2] for row in rows):
+        number = int(str(version))
+        try:
+            out.append(StoredRecord(number, decode(str(text))))
+        except ValueError as error:
+            raise StorageFault(
+                where,
+                "corrupt",
+                f"record {number} of stream {stream!r} is not JSON",
+                f"流 {stream!r} 的第 {number} 条记录不是 JSON",
+                str(error),
+            ) from error
+    return out

@@ -59,7 +59,7 @@ from civicgrid.store.records import (
     check_prefix,
     check_stream,
     check_version,
-    decode,
+    decode_rows,
     decode_versions,
     encode_versions,
 )
@@ -340,7 +340,7 @@ class SQLiteStore:
                 )
             except sqlite3.Error as error:
                 raise self._fault(error) from error
-        return [StoredRecord(version, decode(text)) for version, text in rows]
+        return decode_rows(str(self._path), stream, rows)
 
     def version(self, stream: str) -> int:
         """Return the number of the last record of ``stream``, 0 if it holds none."""

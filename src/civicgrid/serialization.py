@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_unstructure_fn
@@ -315,4 +317,35 @@ def _describe(exc: BaseException, _type: Any = None) -> str:
         return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
     if isinstance(exc, InvalidPersonalData):
         return exc.message_en.removeprefix(f"{exc.field}: ")  # the path names the field
+    if isinstance(exc, TypeError | AttributeError):
+        # Python's words for a value of the wrong shape ("'NoneType' object is not iterable",
+        # "'str' object has no attribute 'keys'") become the data's words.
+        found = _PYTHON_SHAPE.match(str(exc))
+        if found:
+            return f"expected {_expected(_type)}, got {_JSON_NAMES.get(found[1], found[1])}"
     return str(exc) or type(exc).__name__
+
+
+_PYTHON_SHAPE = re.compile(r"^'(\w+)' object (?:is not iterable|has no attribute|is not subscript)")
+_JSON_NAMES = {
+    "NoneType": "null",
+    "str": "text",
+    "int": "a number",
+    "float": "a number",
+    "bool": "true or false",
+    "dict": "an object",
+    "list": "a list",
+}
+
+
+def _expected(target: Any) -> str:
+    """Name what ``target`` (the type cattrs was building) looks like in data."""
+    origin = typing.get_origin(target) or target
+    if isinstance(origin, type):
+        if issubclass(origin, str):
+            return "text"
+        if issubclass(origin, Mapping) or attrs.has(origin):
+            return "an object"
+        if issubclass(origin, Iterable):
+            return "a list"
+    return "another kind of value"

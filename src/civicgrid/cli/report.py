@@ -12,7 +12,7 @@ from civicgrid.cli.common import EXIT_OK, EXIT_USAGE
 from civicgrid.errors import InvalidData
 from civicgrid.plugins.registry import Registry
 from civicgrid.report.comparison import Comparison, Value
-from civicgrid.report.html import summary_table, write_report
+from civicgrid.report.html import run_indicators, summary_table, write_report
 from civicgrid.report.loading import Run, load_run, open_store
 from civicgrid.store.errors import StoreError
 
@@ -46,14 +46,20 @@ def _report(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
         print(f"civicgrid: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        run = load_run(store)
+        run = load_run(store, events=False)
+        # One case stream at a time, closed cases retired: a year of a district fits in memory.
+        builder = run_indicators(run, registry, store)
     except (StoreError, InvalidData) as exc:
         print(f"civicgrid: {args.store}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:
         store.close()
-    table = summary_table(run, registry)
-    path = None if args.out is None else write_report(run, args.out, registry=registry)
+    table = summary_table(run, registry, builder)
+    path = (
+        None
+        if args.out is None
+        else write_report(run, args.out, registry=registry, builder=builder)
+    )
     if args.json:
         data = summary_data(run, table)
         data["store"] = args.store

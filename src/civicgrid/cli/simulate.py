@@ -18,7 +18,7 @@ from civicgrid.cli.common import EXIT_ERROR, EXIT_OK, EXIT_USAGE, day
 from civicgrid.errors import InvalidData, Problem
 from civicgrid.plugins.registry import Registry
 from civicgrid.report.comparison import compare_methods
-from civicgrid.report.loading import POSTGRES_SCHEMES, open_postgres
+from civicgrid.report.loading import POSTGRES_SCHEMES, open_postgres, read_meta
 from civicgrid.simulation.agents import driven_as
 from civicgrid.simulation.presets import PRESETS
 from civicgrid.simulation.runner import simulate
@@ -148,19 +148,11 @@ def _simulate(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
     try:
         options: dict[str, Any] = {}
         if args.resume:
-            stored = store.read("sim:meta")
-            if not stored:
-                print(f"civicgrid: {args.store} holds no run to resume", file=sys.stderr)
+            try:
+                options = _resume_options(args, store)
+            except InvalidData as exc:
+                print(f"civicgrid: {args.store} holds no run to resume: {exc}", file=sys.stderr)
                 return EXIT_USAGE
-            meta = stored[0].data
-            options = {
-                "preset": args.preset or meta["preset"],
-                "days": args.days or meta["days"],
-                "seed": meta["seed"] if args.seed is None else args.seed,
-                "requests_method": args.method or meta["methods"]["requests"],
-                "deliberation_method": args.deliberation or meta["methods"].get("deliberation"),
-                "start": args.start or day(meta["start"]),
-            }
         else:
             options = {
                 "preset": args.preset or "chenghua",
@@ -193,6 +185,26 @@ def _simulate(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
         return EXIT_OK
     finally:
         store.close()
+
+
+def _resume_options(args: argparse.Namespace, store: EventStore) -> dict[str, Any]:
+    """Return ``simulate``'s arguments for resuming the run in ``store``.
+
+    What the command line gives wins over the stored ``sim:meta``; a store without a readable
+    ``sim:meta`` raises :class:`~civicgrid.errors.InvalidData`.
+    """
+    stored = store.read("sim:meta")
+    if not stored:
+        raise InvalidData("sim:meta", [Problem("", "the store holds no run")])
+    meta = read_meta(stored[0].data)
+    return {
+        "preset": args.preset or meta.preset,
+        "days": args.days or meta.days,
+        "seed": meta.seed if args.seed is None else args.seed,
+        "requests_method": args.method or meta.requests_method,
+        "deliberation_method": args.deliberation or meta.deliberation_method,
+        "start": args.start or meta.start,
+    }
 
 
 def _print(summary: Summary, as_json: bool, out: TextIO) -> None:

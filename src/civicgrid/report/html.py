@@ -1,39 +1,46 @@
 """The HTML report of a simulation run: one self-contained file rebuilt from the store alone.
 
 :func:`write_report` reads a run (:func:`~civicgrid.report.loading.load_run`), folds its
-events with :class:`~civicgrid.report.indicators.IndicatorBuilder` and lays out what a
-community secretary looks at: the indicator table for the district, per subdistrict and per
-method (:func:`~civicgrid.report.comparison.compare_methods`, so every figure is the one the
-command line prints), requests per day by channel, on-time rate per deadline, share closed at
-each level, time to close, points earned and redeemed, and the overdue list. Charts are
-inline SVG (:mod:`~civicgrid.report.charts`), the style sheet is inline, and every text from
-the store is escaped: the file opens with no network. Labels are Chinese first, English beside.
+case streams one at a time (:func:`~civicgrid.report.loading.fold_run`) with
+:class:`~civicgrid.report.indicators.IndicatorBuilder` s that retire closed cases, so a year of
+a district is reported in bounded memory, and lays out what a community secretary looks at:
+the indicator table for the district, per subdistrict and per method
+(:func:`~civicgrid.report.comparison.compare_methods`, so every figure is the one the command
+line prints), requests per day by channel, on-time rate per deadline, share closed at each
+level, time to close, points earned and redeemed, and the overdue list, all over the cases of
+the run's requests method alone; when the run has a deliberation method, a section of its own
+gives its topics' figures. Charts are inline SVG
+(:mod:`~civicgrid.report.charts`), the style sheet is inline, and every text from the store is
+escaped: the file opens with no network. Labels are Chinese first, English beside.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from string import Template
+
+import attrs
 
 from civicgrid.domain.ledger import AccountKind, Ledger
 from civicgrid.domain.requests import Channel
 from civicgrid.domain.units import UnitKind
 from civicgrid.plugins.registry import Registry, load_registry
 from civicgrid.report.charts import bar_chart, pygal_module
-from civicgrid.report.comparison import Comparison, compare_methods, format_value
-from civicgrid.report.indicators import IndicatorBuilder, Indicators
-from civicgrid.report.loading import Run, load_run
-from civicgrid.report.records import IndicatorDimension, IndicatorPeriod
+from civicgrid.report.comparison import Comparison, ComparisonRow, compare_methods, format_value
+from civicgrid.report.indicators import IndicatorBuilder, Indicators, summarise
+from civicgrid.report.loading import Run, fold_run, load_run
+from civicgrid.report.records import GroupKey, IndicatorDimension, IndicatorPeriod
 from civicgrid.store.protocol import EventStore
 
 __all__ = [
     "REPORT_FILE",
     "PointsDay",
     "as_of",
+    "method_indicators",
     "points_by_day",
     "render_report",
     "run_indicators",
@@ -54,14 +61,54 @@ _CLOSE_BUCKETS: tuple[tuple[timedelta, str], ...] = (
     (timedelta(days=30), "≤30天 30d"),
 )
 _LONGER = ">30天 30d+"
+
+
+def _relabel(zh: str, en: str) -> Callable[[ComparisonRow], ComparisonRow]:
+    def relabel(row: ComparisonRow) -> ComparisonRow:
+        return attrs.evolve(row, label_zh=zh, label_en=en)
+
+    return relabel
+
+
+_TOPIC_ROWS: dict[str, Callable[[ComparisonRow], ComparisonRow]] = {
+    "received": _relabel("议题数", "topics received"),
+    "closed": _relabel("办结议题数", "topics closed"),
+    "in_progress": _relabel("在议议题数", "topics in progress"),
+    "completion_rate": _relabel("办结率", "completion rate"),
+    "time_to_close.median": _relabel("办结用时中位数", "median time to close"),
+    "time_to_close.p90": _relabel("办结用时90分位", "90th percentile time to close"),
+}
+"""The deliberation section's own rows, relabelled for topics."""
+_TOPIC_PREFIXES = ("outcome.", "on_time.", "closed_at_level.")
 _REDEEMED = "sink:redeemed:"
 
 
-def run_indicators(run: Run, registry: Registry) -> IndicatorBuilder:
-    """Fold every case event of ``run`` with the registry's methods and calendar."""
+def run_indicators(
+    run: Run, registry: Registry, store: EventStore | None = None
+) -> IndicatorBuilder:
+    """Fold every case of ``run`` with the registry's methods and calendar.
+
+    From ``store`` the case streams are read one at a time (:func:`fold_run`: ``run`` may have
+    been loaded with ``events=False``); without it, from ``run.events``.
+    """
     builder = IndicatorBuilder(registry.compiled, calendar=registry.calendar, tz=run.meta.zone)
-    builder.extend(run.events)
+    if store is not None:
+        fold_run(store, builder)
+    else:
+        builder.extend(run.events)
     return builder
+
+
+def method_indicators(
+    builder: IndicatorBuilder, method: str | None, when: datetime | None
+) -> Indicators:
+    """Return the indicators of the cases of ``method`` alone (none for ``None``) at ``when``."""
+    found = None
+    if method is not None:
+        found = builder.grouped([IndicatorDimension.METHOD], as_of=when).get(
+            GroupKey(method=method)
+        )
+    return found if found is not None else summarise((), as_of=when)
 
 
 def as_of(run: Run, builder: IndicatorBuilder) -> datetime | None:
@@ -111,31 +158,51 @@ def summary_table(
 ) -> Comparison:
     """Return the run's indicator table, one column per method its cases run.
 
-    The same table ``civicgrid report`` prints and the report shows; ``builder`` is
-    :func:`run_indicators` of the run when already folded.
+    The same table ``civicgrid report`` prints and the report shows, and whose requests and
+    deliberation columns ``civicgrid simulate`` prints: the requests method first (present,
+    empty, before any request), the deliberation method last, other methods (redemption
+    orders …) between. ``builder`` is :func:`run_indicators` of the run when already folded.
     """
     builder = builder if builder is not None else run_indicators(run, registry)
     when = as_of(run, builder)
     grouped = builder.grouped([IndicatorDimension.METHOD], as_of=when)
-    columns = {key.method or "": indicators for key, indicators in grouped.items()}
+    found = {key.method or "": indicators for key, indicators in grouped.items()}
+    first, last = run.meta.requests_method, run.meta.deliberation_method
+    columns: dict[str, Indicators] = {}
+    if first is not None:
+        columns[first] = found.get(first) or summarise((), as_of=when)
+    columns.update((key, ind) for key, ind in found.items() if key not in (first, last))
+    if last is not None:
+        columns[last] = found.get(last) or summarise((), as_of=when)
     if not columns:
-        columns = {run.meta.requests_method: builder.indicators(as_of=when)}
+        columns = {"": builder.indicators(as_of=when)}
     return compare_methods(columns, methods=registry.methods.values())
 
 
 def write_report(
-    source: EventStore | Run, directory: str | Path, *, registry: Registry | None = None
+    source: EventStore | Run,
+    directory: str | Path,
+    *,
+    registry: Registry | None = None,
+    builder: IndicatorBuilder | None = None,
 ) -> Path:
     """Write ``report.html`` for the run in ``source`` into ``directory``; return its path.
 
     ``registry`` gives the methods the events are folded with (default: the installed
-    plugins). Raises :class:`~civicgrid.report.charts.MissingReportExtra` without the
-    ``report`` extra, :class:`~civicgrid.report.loading.NotARun` for a store without a run.
+    plugins). From a store, the case streams are folded one at a time, never all held;
+    ``builder`` is :func:`run_indicators` of the run when already folded. Raises
+    :class:`~civicgrid.report.charts.MissingReportExtra` without the ``report`` extra,
+    :class:`~civicgrid.report.loading.NotARun` for a store without a run.
     """
     pygal_module()
-    run = source if isinstance(source, Run) else load_run(source)
     registry = registry if registry is not None else load_registry()
-    page = render_report(run, registry)
+    if isinstance(source, Run):
+        run = source
+    else:
+        run = load_run(source, events=False)
+        if builder is None:
+            builder = run_indicators(run, registry, source)
+    page = render_report(run, registry, builder)
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     path = out / REPORT_FILE
@@ -143,16 +210,21 @@ def write_report(
     return path
 
 
-def render_report(run: Run, registry: Registry) -> str:
-    """Return the report page of ``run`` as HTML text."""
-    builder = run_indicators(run, registry)
+def render_report(run: Run, registry: Registry, builder: IndicatorBuilder | None = None) -> str:
+    """Return the report page of ``run`` as HTML text (``builder``: its cases, folded).
+
+    Every requests figure is over the cases of the requests method alone; the deliberation
+    method's cases have a section of their own, and every method a column side by side.
+    """
+    builder = builder if builder is not None else run_indicators(run, registry)
     when = as_of(run, builder)
-    total = builder.indicators(as_of=when)
+    requests = run.meta.requests_method
+    total = method_indicators(builder, requests, when)
     methods = list(registry.methods.values())
     page = _Page(run, methods_labels=registry)
     page.heading("全区 District", "district")
     page.comparison("district", compare_methods({"district": total}, methods=methods))
-    page.charts_for(builder, total, when)
+    page.charts_for(builder, requests, total, when)
     subdistricts = _subdistricts(run, builder, when)
     if subdistricts:
         page.heading("各街道 Subdistricts", "subdistricts")
@@ -167,6 +239,9 @@ def render_report(run: Run, registry: Registry) -> str:
         )
     page.heading("工作法对比 Methods side by side", "methods")
     page.comparison("methods", summary_table(run, registry, builder))
+    topics = run.meta.deliberation_method
+    if topics is not None:
+        page.deliberation(topics, method_indicators(builder, topics, when))
     page.points(run)
     page.overdue(total)
     return page.render()
@@ -179,8 +254,10 @@ def _subdistricts(
     if tree is None:
         return {}
     wanted = [u.id for u in tree if u.kind is UnitKind.SUBDISTRICT]
-    grouped = builder.grouped([IndicatorDimension.UNIT], tree=tree, as_of=when)
-    found = {key.unit: ind for key, ind in grouped.items()}
+    dims = [IndicatorDimension.UNIT, IndicatorDimension.METHOD]
+    grouped = builder.grouped(dims, tree=tree, as_of=when, units=wanted)
+    method = run.meta.requests_method
+    found = {key.unit: ind for key, ind in grouped.items() if key.method == method}
     return {unit: found[unit] for unit in wanted if unit in found}
 
 
@@ -238,10 +315,20 @@ class _Page:
         )
 
     def charts_for(
-        self, builder: IndicatorBuilder, total: Indicators, when: datetime | None
+        self,
+        builder: IndicatorBuilder,
+        method: str | None,
+        total: Indicators,
+        when: datetime | None,
     ) -> None:
-        daily = builder.grouped([IndicatorDimension.PERIOD], period=IndicatorPeriod.DAY, as_of=when)
-        per_day = sorted((key.period, ind) for key, ind in daily.items() if key.period)
+        daily = builder.grouped(
+            [IndicatorDimension.PERIOD, IndicatorDimension.METHOD],
+            period=IndicatorPeriod.DAY,
+            as_of=when,
+        )
+        per_day = sorted(
+            (key.period, ind) for key, ind in daily.items() if key.period and key.method == method
+        )
         channels = sorted(total.by_channel, key=lambda c: (c is None, c or ""))
         self.chart(
             "每日诉求（按渠道） requests per day by channel",
@@ -272,15 +359,47 @@ class _Page:
                 percent=True,
             )
         buckets = [0] * (len(_CLOSE_BUCKETS) + 1)
-        for record in builder.cases.values():
-            if record.closed_at is not None:
-                took = record.closed_at - record.opened_at
-                buckets[next((i for i, (b, _) in enumerate(_CLOSE_BUCKETS) if took <= b), -1)] += 1
+        for of, took in builder.closing_times():
+            if of != method:
+                continue
+            buckets[next((i for i, (b, _) in enumerate(_CLOSE_BUCKETS) if took <= b), -1)] += 1
         if total.closed:
             self.chart(
                 "办结用时分布 time to close",
                 [label for _, label in _CLOSE_BUCKETS] + [_LONGER],
                 [("办结数 cases closed", buckets)],
+            )
+
+    def deliberation(self, method: str, figures: Indicators) -> None:
+        """Add the deliberation method's topics: received, closed, on time, to close, levels."""
+        self.heading(f"议事 Deliberation: {_method(self.registry, method)}", "deliberation")
+        own = self.registry.methods.get(method)
+        labels = [own] if own is not None else list(self.registry.methods.values())
+        full = compare_methods({method: figures}, methods=labels)
+        rows = [_TOPIC_ROWS[r.key](r) if r.key in _TOPIC_ROWS else r for r in full.rows]
+        kept = tuple(r for r in rows if r.key in _TOPIC_ROWS or r.key.startswith(_TOPIC_PREFIXES))
+        self.comparison("deliberation", attrs.evolve(full, rows=kept))
+        deadlines = {d.key: f"{d.label_zh} {d.label_en}" for d in own.deadlines} if own else {}
+        keys = [k for k, t in figures.deadlines.items() if t.on_time_rate is not None]
+        if keys:
+            self.chart(
+                "议题按期率（按时限） topics on time per deadline",
+                [deadlines.get(k, k) for k in keys],
+                [("按期率 on time", [figures.deadlines[k].on_time_rate for k in keys])],
+                percent=True,
+            )
+        shares = figures.share_closed_at_level
+        if shares:
+            levels = self._level_labels()
+            ladder = [level.key for level in own.escalation] if own else []
+            ordered = sorted(
+                shares, key=lambda v: (v not in ladder, ladder.index(v) if v in ladder else 0)
+            )
+            self.chart(
+                "议题各层级办结占比 topics: share closed at each level",
+                [levels.get(v or "", "未分层级 no level") for v in ordered],
+                [("办结占比 share closed", [shares[v] for v in ordered])],
+                percent=True,
             )
 
     def points(self, run: Run) -> None:

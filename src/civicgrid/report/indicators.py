@@ -5,7 +5,10 @@ terminal, how long each deadline runs): nothing is typed in twice. :class:`Indic
 folds events one at a time, as an engine observer or from a store, into a :class:`CaseRecord`
 per case; :meth:`IndicatorBuilder.indicators` and :meth:`IndicatorBuilder.grouped` summarise
 the records as :class:`Indicators` at an instant ``as_of``, in total or per unit (rolled up the
-unit tree), per method and per opening period, in any combination. The fold checks the events
+unit tree), per method and per opening period, in any combination. A record that can no longer
+change (closed for good) is retired into columns of numbers
+(:class:`~civicgrid.report.retired.RetiredCases`), so closed cases leave memory and a year of
+a district is summarised in bounded memory, with the same figures. The fold checks the events
 as :meth:`~civicgrid.workflows.engine.Engine.replay` does and runs deadlines through the
 kernel's own rules, so the figures of a live engine, of its stored events and of replayed
 cases are the same.
@@ -24,8 +27,9 @@ Definitions (the docstrings of :class:`Indicators` give each in full):
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -41,8 +45,10 @@ from civicgrid.report.records import (
     GroupKey,
     IndicatorDimension,
     IndicatorPeriod,
+    dimensions,
     group_records,
 )
+from civicgrid.report.retired import RetiredCases, Shape, micros
 from civicgrid.workflows.calendar import WeekendCalendar, WorkCalendar
 from civicgrid.workflows.compiled import CompiledMethod
 from civicgrid.workflows.deadlines import DeadlineStatus
@@ -203,53 +209,81 @@ class Indicators:
         return self.reopened / self.rated if self.rated else None
 
 
-def summarise(records: Iterable[CaseRecord], *, as_of: datetime | None) -> Indicators:
-    """Return the indicators of ``records`` at ``as_of`` (``None`` only when there are none).
+class _Tally:
+    """The sums one :class:`Indicators` is made of, fed live records and retired rows."""
 
-    Any selection of a builder's :attr:`~IndicatorBuilder.cases` can be summarised: the
-    requests of one category, say.
-    """
-    received = closed = rated = reopened = 0
-    channels: Counter[str | None] = Counter()
-    outcomes: Counter[str] = Counter()
-    levels: Counter[str | None] = Counter()
-    met: Counter[str] = Counter()
-    breached: Counter[str] = Counter()
-    pending: Counter[str] = Counter()
-    steps: dict[str, list[timedelta]] = {}
-    to_close: list[timedelta] = []
-    ratings: Counter[Rating] = Counter(dict.fromkeys(Rating, 0))
-    overdue: list[OverdueCase] = []
-    silent: list[str] = []
-    for r in records:
-        received += 1
-        channels[r.channel] += 1
-        met.update(r.met)
-        breached.update(r.breached)
+    __slots__ = (
+        "breached",
+        "channels",
+        "closed",
+        "levels",
+        "met",
+        "outcomes",
+        "overdue",
+        "pending",
+        "rated",
+        "ratings",
+        "received",
+        "reopened",
+        "shapes",
+        "silent",
+        "steps",
+        "to_close",
+    )
+
+    def __init__(self) -> None:
+        self.received = self.closed = self.rated = self.reopened = 0
+        self.channels: Counter[str | None] = Counter()
+        self.outcomes: Counter[str] = Counter()
+        self.levels: Counter[str | None] = Counter()
+        self.met: Counter[str] = Counter()
+        self.breached: Counter[str] = Counter()
+        self.pending: Counter[str] = Counter()
+        self.steps: dict[str, array[int]] = {}
+        """Microseconds from opening to each step, by step (8 bytes each: a year of a district
+        grouped by unit holds every duration once per level of the unit tree)."""
+        self.to_close = array("q")
+        self.ratings: Counter[Rating] = Counter(dict.fromkeys(Rating, 0))
+        self.overdue: list[OverdueCase] = []
+        self.silent: list[str] = []
+        self.shapes: dict[Shape, int] = {}
+        """Retired rows by shape: their counts are added once, multiplied, in :meth:`result`."""
+
+    def record(self, r: CaseRecord, as_of: datetime | None) -> None:
+        """Add a live record's figures at ``as_of``."""
+        self.received += 1
+        self.channels[r.channel] += 1
+        self.met.update(r.met)
+        self.breached.update(r.breached)
+        opened = r.opened_at
+        steps = self.steps
         for step, at in r.first_reached.items():
-            steps.setdefault(step, []).append(at - r.opened_at)
+            values = steps.get(step)
+            if values is None:
+                values = steps[step] = array("q")
+            values.append(micros(at - opened))
         if r.ratings:
-            rated += 1
-            ratings.update(r.ratings)
+            self.rated += 1
+            self.ratings.update(r.ratings)
         if r.reopens:
-            reopened += 1
+            self.reopened += 1
         if r.closed_at is not None and r.outcome is not None:
-            closed += 1
-            outcomes[r.outcome] += 1
-            levels[r.closing_level] += 1
-            to_close.append(r.closed_at - r.opened_at)
-            continue
+            self.closed += 1
+            self.outcomes[r.outcome] += 1
+            self.levels[r.closing_level] += 1
+            self.to_close.append(micros(r.closed_at - opened))
+            return
         if as_of is None:
             raise InvalidData("indicators", [Problem("as_of", "open cases need an instant")])
         for key, state in r.deadlines.items():
             if state.status in _ACTIVE:
                 if state.due is not None and state.due < as_of:
-                    breached[key] += 1
+                    self.breached[key] += 1
                 else:
-                    pending[key] += 1
+                    self.pending[key] += 1
         late = r.overdue_by(as_of)
         if late:
-            overdue.append(
+            self.overdue.append(
                 OverdueCase(
                     case_id=r.case_id,
                     method=r.method,
@@ -261,28 +295,110 @@ def summarise(records: Iterable[CaseRecord], *, as_of: datetime | None) -> Indic
                 )
             )
         elif not r.has_visible_deadline(as_of):
-            silent.append(r.case_id)
-    keys = sorted(met.keys() | breached.keys() | pending.keys())
-    return Indicators(
-        as_of=as_of,
-        received=received,
-        by_channel=MappingProxyType(dict(channels)),
-        closed=closed,
-        outcomes=MappingProxyType(dict(outcomes)),
-        closed_at_level=MappingProxyType(dict(levels)),
-        deadlines=MappingProxyType(
-            {k: DeadlineTally(met=met[k], breached=breached[k], pending=pending[k]) for k in keys}
-        ),
-        time_to_step=MappingProxyType(
-            {step: t for step, values in steps.items() if (t := Timing.of(values)) is not None}
-        ),
-        time_to_close=Timing.of(to_close),
-        ratings=MappingProxyType(dict(ratings)),
-        rated=rated,
-        reopened=reopened,
-        overdue=tuple(sorted(overdue, key=lambda o: (-o.overdue_by, o.case_id))),
-        without_deadline=tuple(sorted(silent)),
-    )
+            self.silent.append(r.case_id)
+
+    def retired(
+        self, shape: Shape, columns: Sequence[array[int]], rows: Sequence[int] | None = None
+    ) -> None:
+        """Add the retired ``rows`` of ``shape`` (all for ``None``), given its ``columns``."""
+        self.shapes[shape] = self.shapes.get(shape, 0) + (len(shape) if rows is None else len(rows))
+        steps = self.steps
+        for position, step in enumerate(shape.steps):
+            column = columns[position]
+            picked = column if rows is None else array("q", map(column.__getitem__, rows))
+            values = steps.get(step)
+            if values is None:
+                values = steps[step] = array("q")
+            values.extend(picked)
+            if position == shape.close:
+                self.to_close.extend(picked)
+
+    def result(self, as_of: datetime | None) -> Indicators:
+        """Return the indicators of everything added."""
+        received, closed, rated, reopened = self.received, self.closed, self.rated, self.reopened
+        channels, outcomes, levels = self.channels, self.outcomes, self.levels
+        met, breached, pending, ratings = self.met, self.breached, self.pending, self.ratings
+        for shape, n in self.shapes.items():
+            received += n
+            closed += n
+            channels[shape.channel] += n
+            outcomes[shape.outcome] += n
+            levels[shape.closing_level] += n
+            for key, count in shape.met:
+                met[key] += count * n
+            for key, count in shape.breached:
+                breached[key] += count * n
+            if shape.ratings:
+                rated += n
+                for rating in shape.ratings:
+                    ratings[rating] += n
+            if shape.reopened:
+                reopened += n
+        self.shapes = {}  # counted once
+        keys = sorted(met.keys() | breached.keys() | pending.keys())
+        return Indicators(
+            as_of=as_of,
+            received=received,
+            by_channel=MappingProxyType(dict(channels)),
+            closed=closed,
+            outcomes=MappingProxyType(dict(outcomes)),
+            closed_at_level=MappingProxyType(dict(levels)),
+            deadlines=MappingProxyType(
+                {
+                    k: DeadlineTally(met=met[k], breached=breached[k], pending=pending[k])
+                    for k in keys
+                }
+            ),
+            time_to_step=MappingProxyType(
+                {
+                    step: t
+                    for step, values in self.steps.items()
+                    if (t := _timing(values)) is not None
+                }
+            ),
+            time_to_close=_timing(self.to_close),
+            ratings=MappingProxyType(dict(ratings)),
+            rated=rated,
+            reopened=reopened,
+            overdue=tuple(sorted(self.overdue, key=lambda o: (-o.overdue_by, o.case_id))),
+            without_deadline=tuple(sorted(self.silent)),
+        )
+
+
+def _columns(shape: Shape) -> list[array[int]]:
+    return [shape.column(position) for position in range(len(shape.steps))]
+
+
+def _tally(tallies: dict[GroupKey, _Tally], key: GroupKey) -> _Tally:
+    found = tallies.get(key)
+    if found is None:
+        found = tallies[key] = _Tally()
+    return found
+
+
+def _timing(durations: array[int]) -> Timing | None:
+    """Return the timing of durations in microseconds."""
+    if not durations:
+        return None
+    values = sorted(durations)
+    count = len(values)
+
+    def rank(fraction: float) -> timedelta:
+        return timedelta(microseconds=values[max(math.ceil(fraction * count), 1) - 1])
+
+    return Timing(count=count, median=rank(0.5), p90=rank(0.9))
+
+
+def summarise(records: Iterable[CaseRecord], *, as_of: datetime | None) -> Indicators:
+    """Return the indicators of ``records`` at ``as_of`` (``None`` only when there are none).
+
+    Any selection of a builder's :attr:`~IndicatorBuilder.cases` can be summarised: the
+    requests of one category, say (a builder that retires closed cases lists open ones only).
+    """
+    tally = _Tally()
+    for record in records:
+        tally.record(record, as_of)
+    return tally.result(as_of)
 
 
 # --------------------------------------------------------------------------- the fold
@@ -298,9 +414,26 @@ class IndicatorBuilder:
     (out of order, a transition the method lacks, a missing breach) raise
     :class:`~civicgrid.errors.ReplayError`, an unknown method
     :class:`~civicgrid.errors.UnknownMethod`; the builder is then as before that event.
+
+    Closed cases leave memory: once a record is final (:attr:`CaseRecord.is_final`: closed in
+    a step nothing leaves, no deadline running or paused) its figures are kept as a row of
+    numbers (:class:`~civicgrid.report.retired.RetiredCases`, 60–70 bytes where a record
+    takes 2–3 KB) and the record is dropped, so a year of a district folds in bounded
+    memory. Every summary is the same as with every record kept; :attr:`cases` then lists the
+    cases not yet retired, and an event for a retired case, or a second opening of one, is
+    refused as an event of a case never opened. ``retire_closed=False`` keeps every record.
     """
 
-    __slots__ = ("_calendar", "_latest", "_methods", "_records", "_reopen", "_tz")
+    __slots__ = (
+        "_calendar",
+        "_latest",
+        "_methods",
+        "_records",
+        "_reopen",
+        "_retire",
+        "_retired",
+        "_tz",
+    )
 
     def __init__(
         self,
@@ -309,6 +442,7 @@ class IndicatorBuilder:
         calendar: WorkCalendar | None = None,
         tz: tzinfo = DEFAULT_TZ,
         reopen_triggers: Iterable[str] = ("reopen",),
+        retire_closed: bool = True,
     ) -> None:
         compiled = methods.values() if isinstance(methods, Mapping) else methods
         self._methods: dict[str, CompiledMethod] = {m.key: m for m in compiled}
@@ -317,6 +451,8 @@ class IndicatorBuilder:
         self._reopen = frozenset(reopen_triggers)
         self._records: dict[str, CaseRecord] = {}
         self._latest: datetime | None = None
+        self._retire = retire_closed
+        self._retired = RetiredCases()
 
     @classmethod
     def for_engine(
@@ -325,15 +461,32 @@ class IndicatorBuilder:
         *,
         tz: tzinfo = DEFAULT_TZ,
         reopen_triggers: Iterable[str] = ("reopen",),
+        retire_closed: bool = True,
     ) -> IndicatorBuilder:
         """Return a builder over ``engine``'s methods and calendar (not yet subscribed)."""
         methods = [engine.compiled(key) for key in engine.methods]
-        return cls(methods, calendar=engine.calendar, tz=tz, reopen_triggers=reopen_triggers)
+        return cls(
+            methods,
+            calendar=engine.calendar,
+            tz=tz,
+            reopen_triggers=reopen_triggers,
+            retire_closed=retire_closed,
+        )
 
     @property
     def cases(self) -> Mapping[str, CaseRecord]:
-        """Every case seen, by id, in the order opened; read-only."""
+        """Every case seen and not retired, by id, in the order opened; read-only.
+
+        With ``retire_closed`` (the default) a case is retired when its record is final, so
+        this lists the open cases (and any closed one an alarm may still follow); with
+        ``retire_closed=False`` every case seen.
+        """
         return MappingProxyType(self._records)
+
+    @property
+    def retired(self) -> int:
+        """How many closed cases were retired: in every figure, no longer in :attr:`cases`."""
+        return len(self._retired)
 
     @property
     def latest(self) -> datetime | None:
@@ -357,10 +510,14 @@ class IndicatorBuilder:
             record = self._records.get(event.case_id)
             if record is None:
                 raise ReplayError(
-                    f"event {event.seq} of case {event.case_id!r} comes before its opening event",
-                    f"事项 {event.case_id!r} 的第 {event.seq} 条记录早于其发起记录",
+                    f"event {event.seq} of case {event.case_id!r} comes before its opening event"
+                    " (or after the case was closed and retired)",
+                    f"事项 {event.case_id!r} 的第 {event.seq} 条记录早于其发起记录（或晚于其办结）",
                 )
             record.apply(event, self._calendar, self._tz, self._reopen)
+            if self._retire and record.outcome is not None and record.is_final:
+                self._retired.add(record, self._tz)
+                del self._records[event.case_id]
         if self._latest is None or event.at > self._latest:
             self._latest = event.at
 
@@ -375,6 +532,15 @@ class IndicatorBuilder:
             )
         record = CaseRecord.opened(event, compiled, self._calendar, self._tz)
         self._records[event.case_id] = record
+
+    def closing_times(self) -> Iterator[tuple[str, timedelta]]:
+        """Yield (method, time from opening to closing) of every closed case, retired or not."""
+        for record in self._records.values():
+            if record.closed_at is not None:
+                yield record.method, record.closed_at - record.opened_at
+        for shape in self._retired.shapes:
+            for micros_ in shape.column(shape.close):
+                yield shape.method, timedelta(microseconds=micros_)
 
     # ------------------------------------------------------------------ summaries
 
@@ -397,7 +563,13 @@ class IndicatorBuilder:
 
     def indicators(self, *, as_of: datetime | None = None) -> Indicators:
         """Return the indicators of every case at ``as_of`` (default: the latest event)."""
-        return summarise(self._records.values(), as_of=self._as_of(as_of))
+        when = self._as_of(as_of)
+        tally = _Tally()
+        for record in self._records.values():
+            tally.record(record, when)
+        for shape in self._retired.shapes:
+            tally.retired(shape, _columns(shape))
+        return tally.result(when)
 
     def grouped(
         self,
@@ -406,18 +578,50 @@ class IndicatorBuilder:
         period: IndicatorPeriod = IndicatorPeriod.MONTH,
         tree: UnitTree | None = None,
         as_of: datetime | None = None,
+        units: Iterable[str] | None = None,
     ) -> dict[GroupKey, Indicators]:
         """Return indicators per group of ``by`` (unit, method, period: any combination).
 
         By unit, a case counts for its own unit and, given ``tree``, every unit above it, so
         a community's figures include its grids'; cases without a unit form the group
         :data:`NO_UNIT`, and a unit not in ``tree`` raises :class:`~civicgrid.UnknownUnit`.
+        ``units``, by unit, keeps only the groups of those units (the subdistricts, say: a
+        year of a district's grids is thousands of groups, each holding its cases' durations).
         By period, cases group by opening date in the builder's timezone. Groups with no case
         are absent.
         """
         when = self._as_of(as_of)
-        groups = group_records(self._records.values(), by, period=period, tree=tree, tz=self._tz)
-        return {key: summarise(records, as_of=when) for key, records in groups.items()}
+        dims = dimensions(by)
+        wanted = frozenset(units) if units is not None else None
+        groups = group_records(self._records.values(), dims, period=period, tree=tree, tz=self._tz)
+        tallies: dict[GroupKey, _Tally] = {}
+        for key, records in groups.items():
+            if wanted is not None and key.unit is not None and key.unit not in wanted:
+                continue
+            tally = tallies[key] = _Tally()
+            for record in records:
+                tally.record(record, when)
+        retired = self._retired
+        if len(retired):
+            keys_of = retired.group_keys(dims, period=period, tree=tree, units=wanted)
+            whole = dims <= {IndicatorDimension.METHOD}  # a shape is all in one group
+            for shape in retired.shapes:
+                columns = _columns(shape)
+                if whole:
+                    for key in keys_of(0, 0, shape):
+                        _tally(tallies, key).retired(shape, columns)
+                    continue
+                rows: dict[GroupKey, list[int]] = {}
+                for row, (unit, day) in enumerate(zip(shape.units, shape.days, strict=True)):
+                    for key in keys_of(unit, day, shape):
+                        found = rows.get(key)
+                        if found is None:
+                            rows[key] = [row]
+                        else:
+                            found.append(row)
+                for key, picked in rows.items():
+                    _tally(tallies, key).retired(shape, columns, picked)
+        return {key: tally.result(when) for key, tally in tallies.items()}
 
 
 def indicators_from_events(

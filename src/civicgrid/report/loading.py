@@ -4,7 +4,9 @@ A run writes one store with the streams ``sim:meta`` (one JSON object), ``distri
 (one ``[id, parent, kind, name_zh, households, residents]`` record per unit, parents first),
 ``case:<id>`` (each case's events), ``ledger:points`` (the points ledger's transactions) and
 ``sim:days`` (one record per committed day). :func:`load_run` reads them into a :class:`Run`;
-:func:`open_store` opens the store a command line names. Ledger accounts are configuration,
+:func:`fold_run` folds the case streams one at a time into indicator builders, so a year of
+cases is summarised without holding its events; :func:`open_store` opens the store a command
+line names. Ledger accounts are configuration,
 not history, so they are declared again from the transactions' account ids by the agreed
 conventions (:func:`accounts_for`).
 """
@@ -34,6 +36,7 @@ from civicgrid.store.streams import read_events, read_transactions
 from civicgrid.workflows.event import Event
 
 if TYPE_CHECKING:
+    from civicgrid.report.indicators import IndicatorBuilder
     from civicgrid.store.postgres import PostgresStore
 
 __all__ = [
@@ -47,9 +50,11 @@ __all__ = [
     "Run",
     "RunMeta",
     "accounts_for",
+    "fold_run",
     "load_run",
     "open_postgres",
     "open_store",
+    "read_meta",
 ]
 
 META_STREAM = "sim:meta"
@@ -80,7 +85,8 @@ class RunMeta:
     seed: int
     days: int
     start: date
-    requests_method: str
+    requests_method: str | None
+    """``None`` for a run of topics alone (deliberation without requests)."""
     deliberation_method: str | None
     tz: str
     library: str
@@ -112,7 +118,8 @@ class Run:
     tree: UnitTree | None
     """``None`` when the store holds no ``district:units``."""
     events: tuple[Event, ...]
-    """Every case's events, case by case in stream-name order, each case's in order."""
+    """Every case's events, case by case in stream-name order, each case's in order; empty when
+    read with ``load_run(store, events=False)`` (fold them with :func:`fold_run`)."""
     ledger: Ledger | None
     """``None`` when the store holds no ``ledger:points``."""
     days: tuple[DayRecord, ...]
@@ -161,20 +168,23 @@ def open_postgres(url: str) -> PostgresStore:
     return PostgresStore(url)
 
 
-def load_run(store: EventStore) -> Run:
+def load_run(store: EventStore, *, events: bool = True) -> Run:
     """Read the run in ``store``; :class:`NotARun` when it has no ``sim:meta``.
 
     Malformed records raise :class:`~civicgrid.errors.InvalidData` naming the stream and the
-    record; events and transactions are decoded as the store's helpers decode them.
+    record; events and transactions are decoded as the store's helpers decode them. With
+    ``events=False`` the case events are not read (:attr:`Run.events` is empty): a year of a
+    district holds millions, which :func:`fold_run` folds stream by stream instead.
     """
     meta_records = store.read(META_STREAM)
     if not meta_records:
         raise NotARun(store)
-    meta = _meta(meta_records[0].data)
+    meta = read_meta(meta_records[0].data)
     units = [_unit(r.version, r.data) for r in store.read(UNITS_STREAM)]
-    events: list[Event] = []
-    for stream in store.streams("case:"):
-        events.extend(read_events(store, stream.removeprefix("case:")))
+    case_events: list[Event] = []
+    if events:
+        for stream in store.streams("case:"):
+            case_events.extend(read_events(store, stream.removeprefix("case:")))
     transactions = read_transactions(store, LEDGER)
     ledger = None
     if transactions:
@@ -183,27 +193,47 @@ def load_run(store: EventStore) -> Run:
     return Run(
         meta=meta,
         tree=UnitTree(units) if units else None,
-        events=tuple(events),
+        events=tuple(case_events),
         ledger=ledger,
         days=days,
     )
 
 
+def fold_run(store: EventStore, builder: IndicatorBuilder) -> int:
+    """Fold every ``case:`` stream of ``store`` into ``builder``, one stream at a time.
+
+    Only one case's events are held at a time, and a builder that retires closed cases (the
+    default) keeps a few dozen bytes per closed case, so a year of a district folds in bounded
+    memory. Returns the number of cases folded; raises what the builder raises for events that
+    do not fold.
+    """
+    count = 0
+    for stream in store.streams("case:"):
+        builder.extend(read_events(store, stream.removeprefix("case:")))
+        count += 1
+    return count
+
+
 # --------------------------------------------------------------------------- records
 
 
-def _meta(data: Any) -> RunMeta:
+def read_meta(data: Any) -> RunMeta:
+    """Return the :class:`RunMeta` a ``sim:meta`` record holds; InvalidData naming each field."""
     what = f"{META_STREAM} record 1"
     if not isinstance(data, Mapping):
         raise InvalidData(what, [Problem("", "must be a JSON object")])
     problems: list[Problem] = []
     methods = data.get("methods")
-    if not isinstance(methods, Mapping) or not isinstance(methods.get("requests"), str):
-        problems.append(Problem("methods.requests", "must name the requests method"))
+    if not isinstance(methods, Mapping):
+        problems.append(Problem("methods", "must map requests and deliberation to methods"))
         methods = {}
+    requests = methods.get("requests")
     deliberation = methods.get("deliberation")
-    if deliberation is not None and not isinstance(deliberation, str):
-        problems.append(Problem("methods.deliberation", "must be a method key or null"))
+    for key, value in (("requests", requests), ("deliberation", deliberation)):
+        if value is not None and not isinstance(value, str):
+            problems.append(Problem(f"methods.{key}", "must be a method key or null"))
+    if requests is None and deliberation is None:
+        problems.append(Problem("methods.requests", "must name the requests method"))
     fields = {key: data.get(key) for key in ("preset", "tz", "library")}
     problems += [
         Problem(k, "must be a string") for k, v in fields.items() if not isinstance(v, str)
@@ -224,7 +254,7 @@ def _meta(data: Any) -> RunMeta:
         seed=int(numbers["seed"]),  # type: ignore[arg-type]  # checked above
         days=int(numbers["days"]),  # type: ignore[arg-type]
         start=start,
-        requests_method=str(methods["requests"]),
+        requests_method=requests,
         deliberation_method=deliberation,
         tz=str(fields["tz"]),
         library=str(fields["library"]),

@@ -37,7 +37,9 @@ __all__ = [
     "GroupKey",
     "IndicatorDimension",
     "IndicatorPeriod",
+    "dimensions",
     "group_records",
+    "period_of",
 ]
 
 NO_UNIT = ""
@@ -176,6 +178,25 @@ class CaseRecord:
     def is_closed(self) -> bool:
         """Whether the case has reached a terminal step (an outcome is recorded)."""
         return self.outcome is not None
+
+    @property
+    def is_final(self) -> bool:
+        """Whether no later event can change the record and no figure of it depends on ``as_of``.
+
+        True once the case is closed in a step no transition of its method leaves (a request
+        is reopened from 待评价, never from 办结: read from the compiled method, not assumed)
+        and no deadline runs or is paused, so no alarm can follow. A closed record's figures
+        (channel, outcome, closing level, ratings, reopens, runs met and breached, times to
+        each step) are then fixed: :class:`~civicgrid.report.indicators.IndicatorBuilder`
+        retires it into columns (:class:`~civicgrid.report.retired.RetiredCases`).
+        """
+        return (
+            self.outcome is not None
+            and self.outcome in self.first_reached
+            and not self.compiled.out[self.step]
+            and self.next_alarm is None
+            and all(state.status not in _ACTIVE for state in self.deadlines.values())
+        )
 
     def standings(self, as_of: datetime) -> dict[str, DeadlineStanding]:
         """Return where each deadline that has started stands at ``as_of``, by key."""
@@ -350,13 +371,31 @@ class GroupKey:
     """The first day of the period the cases were opened in."""
 
 
-def _period_start(at: datetime, period: IndicatorPeriod, tz: tzinfo) -> date:
-    day = at.astimezone(tz).date()
+def period_of(day: date, period: IndicatorPeriod) -> date:
+    """Return the first day of the ``period`` that ``day`` (a local date) falls in."""
     if period is IndicatorPeriod.DAY:
         return day
     if period is IndicatorPeriod.WEEK:
         return day - timedelta(days=day.weekday())
     return day.replace(day=1)
+
+
+def _period_start(at: datetime, period: IndicatorPeriod, tz: tzinfo) -> date:
+    return period_of(at.astimezone(tz).date(), period)
+
+
+def dimensions(by: Iterable[IndicatorDimension]) -> frozenset[IndicatorDimension]:
+    """Return the dimensions ``by`` names; :class:`~civicgrid.errors.InvalidData` for others."""
+    dims: set[IndicatorDimension] = set()
+    problems = []
+    for i, value in enumerate(by):
+        try:
+            dims.add(IndicatorDimension(value))
+        except ValueError:
+            problems.append(Problem(f"by[{i}]", f"{value!r} is not one of unit, method, period"))
+    if problems:
+        raise InvalidData("indicator grouping", problems)
+    return frozenset(dims)
 
 
 def group_records(
@@ -375,15 +414,7 @@ def group_records(
     period, cases group by opening date in ``tz``. Groups with no case are absent; ``by``
     naming something else raises :class:`~civicgrid.errors.InvalidData`.
     """
-    dims: set[IndicatorDimension] = set()
-    problems = []
-    for i, value in enumerate(by):
-        try:
-            dims.add(IndicatorDimension(value))
-        except ValueError:
-            problems.append(Problem(f"by[{i}]", f"{value!r} is not one of unit, method, period"))
-    if problems:
-        raise InvalidData("indicator grouping", problems)
+    dims = dimensions(by)
     chains: dict[str, list[str | None]] = {}
     groups: dict[GroupKey, list[CaseRecord]] = {}
     for r in records:

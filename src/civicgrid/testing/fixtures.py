@@ -73,8 +73,12 @@ def civicgrid_engine(civicgrid_registry: Registry, civicgrid_clock: ManualClock)
 
 @pytest.fixture
 def civicgrid_indicators(civicgrid_engine: Engine) -> IndicatorBuilder:
-    """Return an indicator builder subscribed to ``civicgrid_engine`` (request it first)."""
-    builder = IndicatorBuilder.for_engine(civicgrid_engine)
+    """Return an indicator builder subscribed to ``civicgrid_engine`` (request it first).
+
+    It keeps every case's record (``retire_closed=False``), so a test can read a closed
+    case's record from ``builder.cases``.
+    """
+    builder = IndicatorBuilder.for_engine(civicgrid_engine, retire_closed=False)
     civicgrid_engine.subscribe(builder)
     return builder
 

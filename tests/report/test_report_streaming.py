@@ -18,13 +18,16 @@ from typing import Any
 import pytest
 
 from civicgrid import DEFAULT_TZ, Actor, Engine, Event, InvalidData, ManualClock, Registry
+from civicgrid.plugins.registry import load_registry
 from civicgrid.report import html as report_html
 from civicgrid.report.comparison import format_value
 from civicgrid.report.html import method_indicators, run_indicators, summary_table, write_report
 from civicgrid.report.indicators import IndicatorBuilder
-from civicgrid.report.loading import Run, fold_run, load_run, read_meta
+from civicgrid.report.loading import Run, fold_run, load_run, points_by_day, read_meta
+from civicgrid.simulation import simulate
 from civicgrid.store import MemoryStore, SQLiteStore, case_stream, encode_events, read_events
 from civicgrid.store.protocol import EventStore
+from civicgrid.store.streams import iter_transactions, read_transactions
 from test_cli_report import METHOD, START, run_cli, write_run
 
 TOPICS = "five_steps"
@@ -313,3 +316,23 @@ def test_a_meta_naming_no_method_at_all_is_refused() -> None:
         assert "methods.requests" in {p.path for p in caught.value.problems}
     meta = read_meta({**record, "methods": {"requests": None, "deliberation": TOPICS}})
     assert (meta.requests_method, meta.deliberation_method) == (None, TOPICS)
+
+
+def test_points_read_page_by_page_equal_the_rebuilt_ledgers() -> None:
+    """``load_run(ledger=False)`` reads transactions in pages; the daily points are the same."""
+    store = MemoryStore()
+    registry = load_registry(entry_points=False)
+    simulate("chenghua", days=6, seed=2, store=store, scale=0.005, registry=registry)
+    whole = load_run(store, events=False)
+    paged = load_run(store, events=False, ledger=False)
+    assert whole.ledger is not None
+    assert paged.ledger is None
+    assert paged.points is not None
+    assert whole.points is not None
+
+    def flat(days: dict[Any, Any]) -> dict[Any, Any]:
+        return {day: (p.earned, p.redeemed) for day, p in days.items()}
+
+    assert flat(dict(paged.points)) == flat(dict(whole.points))
+    assert flat(points_by_day(whole.ledger, whole.meta.zone)) == flat(dict(whole.points))
+    assert list(iter_transactions(store, "points", page=7)) == read_transactions(store, "points")

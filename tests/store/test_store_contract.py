@@ -166,6 +166,26 @@ def test_reading_from_a_version_skips_the_records_before_it(store: EventStore) -
     assert store.read("s", 6) == []
 
 
+def test_a_limit_reads_a_stream_page_by_page(store: EventStore) -> None:
+    """read(from_version, limit) returns at most ``limit`` records: pages cover the stream."""
+    store.append("s", list(range(7)), expected_version=0)
+    assert store.read("s", 1, limit=3) == [StoredRecord(v, v - 1) for v in (1, 2, 3)]
+    assert store.read("s", 6, limit=3) == [StoredRecord(6, 5), StoredRecord(7, 6)]
+    assert store.read("s", 8, limit=3) == []
+    pages, start = [], 1
+    while page := store.read("s", start, limit=2):
+        pages.append([r.version for r in page])
+        start = page[-1].version + 1
+    assert pages == [[1, 2], [3, 4], [5, 6], [7]]
+
+
+@pytest.mark.parametrize("limit", [0, -1, 1.5, True, "2"])
+def test_a_limit_that_is_not_a_page_size_is_refused(store: EventStore, limit: object) -> None:
+    """``limit`` must be a whole number ≥ 1 (or None), named in the error."""
+    with pytest.raises(InvalidData, match="limit"):
+        store.read("s", 1, limit=limit)  # type: ignore[arg-type]
+
+
 def test_an_unknown_stream_reads_empty_at_version_zero(store: EventStore) -> None:
     """A stream never written holds nothing, at version 0, and is not listed."""
     assert store.read("case:nobody") == []

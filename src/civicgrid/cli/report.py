@@ -46,7 +46,7 @@ def _report(args: argparse.Namespace, registry: Registry, out: TextIO) -> int:
         print(f"civicgrid: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        run = load_run(store, events=False)
+        run = load_run(store, events=False, ledger=False)
         # One case stream at a time, closed cases retired: a year of a district fits in memory.
         builder = run_indicators(run, registry, store)
     except (StoreError, InvalidData) as exc:

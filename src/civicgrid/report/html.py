@@ -18,21 +18,21 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from string import Template
 
 import attrs
 
-from civicgrid.domain.ledger import AccountKind, Ledger
+from civicgrid.domain.ledger import BUILTIN_CURRENCIES
 from civicgrid.domain.requests import Channel
 from civicgrid.domain.units import UnitKind
 from civicgrid.plugins.registry import Registry, load_registry
 from civicgrid.report.charts import bar_chart, pygal_module
 from civicgrid.report.comparison import Comparison, ComparisonRow, compare_methods, format_value
 from civicgrid.report.indicators import IndicatorBuilder, Indicators, summarise
-from civicgrid.report.loading import Run, fold_run, load_run
+from civicgrid.report.loading import PointsDay, Run, fold_run, load_run, points_by_day
 from civicgrid.report.records import GroupKey, IndicatorDimension, IndicatorPeriod
 from civicgrid.store.protocol import EventStore
 
@@ -80,7 +80,6 @@ _TOPIC_ROWS: dict[str, Callable[[ComparisonRow], ComparisonRow]] = {
 }
 """The deliberation section's own rows, relabelled for topics."""
 _TOPIC_PREFIXES = ("outcome.", "on_time.", "closed_at_level.")
-_REDEEMED = "sink:redeemed:"
 
 
 def run_indicators(
@@ -117,40 +116,6 @@ def as_of(run: Run, builder: IndicatorBuilder) -> datetime | None:
     if end is None or (latest is not None and latest > end):
         return latest
     return end
-
-
-class PointsDay:
-    """Points issued (earned) and redeemed on one day, by currency, from the ledger."""
-
-    __slots__ = ("earned", "redeemed")
-
-    def __init__(self) -> None:
-        self.earned: dict[str, int] = {}
-        self.redeemed: dict[str, int] = {}
-
-
-def points_by_day(ledger: Ledger, tz: tzinfo) -> dict[date, PointsDay]:
-    """Return each day's points earned and redeemed in ``tz``, by currency.
-
-    Earned is the net amount out of issuer accounts (earnings and awards), redeemed the net
-    amount into ``sink:redeemed:<currency>``; a reversal nets against the day it is booked.
-    """
-    days: dict[date, PointsDay] = {}
-    kinds: dict[str, tuple[AccountKind, str]] = {}
-    for transaction in ledger:
-        day = transaction.at.astimezone(tz).date()
-        for posting in transaction.postings:
-            if posting.account not in kinds:
-                account = ledger.account(posting.account)
-                kinds[posting.account] = (account.kind, account.currency)
-            kind, currency = kinds[posting.account]
-            if kind is AccountKind.ISSUER:
-                flow = days.setdefault(day, PointsDay()).earned
-                flow[currency] = flow.get(currency, 0) - posting.amount
-            elif posting.account.startswith(_REDEEMED):
-                flow = days.setdefault(day, PointsDay()).redeemed
-                flow[currency] = flow.get(currency, 0) + posting.amount
-    return dict(sorted(days.items()))
 
 
 def summary_table(
@@ -199,7 +164,7 @@ def write_report(
     if isinstance(source, Run):
         run = source
     else:
-        run = load_run(source, events=False)
+        run = load_run(source, events=False, ledger=False)
         if builder is None:
             builder = run_indicators(run, registry, source)
     page = render_report(run, registry, builder)
@@ -404,13 +369,15 @@ class _Page:
 
     def points(self, run: Run) -> None:
         self.heading("积分 Points", "points")
-        if run.ledger is None:
+        days = run.points
+        if days is None and run.ledger is not None:
+            days = points_by_day(run.ledger, run.meta.zone)
+        if days is None:
             self.parts.append(
                 "<p>本次运行没有积分记录。 <span class=en>No points ledger.</span></p>"
             )
             return
-        days = points_by_day(run.ledger, run.meta.zone)
-        currencies = run.ledger.currencies
+        currencies = {currency.key: currency for currency in BUILTIN_CURRENCIES}
         used = sorted({c for d in days.values() for c in (*d.earned, *d.redeemed)})
         rows = []
         for key in used:

@@ -14,7 +14,7 @@ conventions (:func:`accounts_for`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,17 +22,16 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from civicgrid.domain.account_ids import accounts_for
-from civicgrid.domain.ledger import (
-    Ledger,
-)
+from civicgrid.domain.account_ids import account_for, accounts_for
+from civicgrid.domain.ledger import AccountKind, Ledger, Transaction
 from civicgrid.domain.time import get_timezone
 from civicgrid.domain.units import Unit, UnitKind, UnitTree
 from civicgrid.errors import InvalidData, Problem
+from civicgrid.store.codec import ledger_stream
 from civicgrid.store.errors import StoreError
 from civicgrid.store.protocol import EventStore
 from civicgrid.store.sqlite import SQLiteStore
-from civicgrid.store.streams import read_events, read_transactions
+from civicgrid.store.streams import iter_transactions, read_events, read_transactions
 from civicgrid.workflows.event import Event
 
 if TYPE_CHECKING:
@@ -47,6 +46,7 @@ __all__ = [
     "UNITS_STREAM",
     "DayRecord",
     "NotARun",
+    "PointsDay",
     "Run",
     "RunMeta",
     "accounts_for",
@@ -54,6 +54,7 @@ __all__ = [
     "load_run",
     "open_postgres",
     "open_store",
+    "points_by_day",
     "read_meta",
 ]
 
@@ -121,7 +122,11 @@ class Run:
     """Every case's events, case by case in stream-name order, each case's in order; empty when
     read with ``load_run(store, events=False)`` (fold them with :func:`fold_run`)."""
     ledger: Ledger | None
-    """``None`` when the store holds no ``ledger:points``."""
+    """``None`` when the store holds no ``ledger:points``, or it was not rebuilt
+    (``load_run(..., ledger=False)``)."""
+    points: Mapping[date, PointsDay] | None = None
+    """Each day's points earned and redeemed (:func:`points_by_day`); ``None`` without a
+    ``ledger:points`` stream."""
     days: tuple[DayRecord, ...]
 
     @property
@@ -168,13 +173,15 @@ def open_postgres(url: str) -> PostgresStore:
     return PostgresStore(url)
 
 
-def load_run(store: EventStore, *, events: bool = True) -> Run:
+def load_run(store: EventStore, *, events: bool = True, ledger: bool = True) -> Run:
     """Read the run in ``store``; :class:`NotARun` when it has no ``sim:meta``.
 
     Malformed records raise :class:`~civicgrid.errors.InvalidData` naming the stream and the
     record; events and transactions are decoded as the store's helpers decode them. With
     ``events=False`` the case events are not read (:attr:`Run.events` is empty): a year of a
-    district holds millions, which :func:`fold_run` folds stream by stream instead.
+    district holds millions, which :func:`fold_run` folds stream by stream instead. With
+    ``ledger=False`` the points ledger is not rebuilt (:attr:`Run.ledger` is ``None``): its
+    transactions are read a page at a time into :attr:`Run.points` only.
     """
     meta_records = store.read(META_STREAM)
     if not meta_records:
@@ -185,18 +192,62 @@ def load_run(store: EventStore, *, events: bool = True) -> Run:
     if events:
         for stream in store.streams("case:"):
             case_events.extend(read_events(store, stream.removeprefix("case:")))
-    transactions = read_transactions(store, LEDGER)
-    ledger = None
-    if transactions:
-        ledger = Ledger.replay(transactions, accounts=accounts_for(transactions))
+    book = points = None
+    if ledger:
+        transactions = read_transactions(store, LEDGER)
+        if transactions:
+            book = Ledger.replay(transactions, accounts=accounts_for(transactions))
+            points = points_by_day(book, meta.zone)
+    elif store.version(ledger_stream(LEDGER)):
+        points = points_by_day(iter_transactions(store, LEDGER), meta.zone)
     days = tuple(_day(r.version, r.data) for r in store.read(DAYS_STREAM))
     return Run(
         meta=meta,
         tree=UnitTree(units) if units else None,
         events=tuple(case_events),
-        ledger=ledger,
+        ledger=book,
         days=days,
+        points=points,
     )
+
+
+class PointsDay:
+    """Points issued (earned) and redeemed on one day, by currency."""
+
+    __slots__ = ("earned", "redeemed")
+
+    def __init__(self) -> None:
+        self.earned: dict[str, int] = {}
+        self.redeemed: dict[str, int] = {}
+
+
+_REDEEMED = "sink:redeemed:"
+
+
+def points_by_day(transactions: Iterable[Transaction], tz: tzinfo) -> dict[date, PointsDay]:
+    """Return each day's points earned and redeemed in ``tz``, by currency.
+
+    Earned is the net amount out of issuer accounts (earnings and awards), redeemed the net
+    amount into ``sink:redeemed:<currency>``; a reversal nets against the day it is booked.
+    Accounts are read from their ids by the agreed conventions (:func:`account_for`), so a
+    ledger, or transactions streamed from a store, will do.
+    """
+    days: dict[date, PointsDay] = {}
+    kinds: dict[str, tuple[AccountKind, str]] = {}
+    for transaction in transactions:
+        day = transaction.at.astimezone(tz).date()
+        for posting in transaction.postings:
+            if posting.account not in kinds:
+                account = account_for(posting.account)
+                kinds[posting.account] = (account.kind, account.currency)
+            kind, currency = kinds[posting.account]
+            if kind is AccountKind.ISSUER:
+                flow = days.setdefault(day, PointsDay()).earned
+                flow[currency] = flow.get(currency, 0) - posting.amount
+            elif posting.account.startswith(_REDEEMED):
+                flow = days.setdefault(day, PointsDay()).redeemed
+                flow[currency] = flow.get(currency, 0) + posting.amount
+    return dict(sorted(days.items()))
 
 
 def fold_run(store: EventStore, builder: IndicatorBuilder) -> int:

@@ -16,6 +16,7 @@ from civicgrid.store.records import (
     batch_digest,
     check_batch,
     check_key,
+    check_limit,
     check_prefix,
     check_stream,
     check_version,
@@ -71,14 +72,18 @@ class MemoryStore:
                 self._keys[key] = (digest, dict(versions))
             return versions
 
-    def read(self, stream: str, from_version: int = 1) -> list[StoredRecord]:
-        """Return the records of ``stream`` from ``from_version`` on, in order."""
+    def read(
+        self, stream: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredRecord]:
+        """Return the records of ``stream`` from ``from_version`` on, at most ``limit``."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
+        check_limit(limit)
         texts = self._streams.get(stream, ())
+        end = None if limit is None else from_version - 1 + limit
         return [
             StoredRecord(version, decode(text))
-            for version, text in enumerate(texts[from_version - 1 :], start=from_version)
+            for version, text in enumerate(texts[from_version - 1 : end], start=from_version)
         ]
 
     def version(self, stream: str) -> int:

@@ -53,6 +53,7 @@ from civicgrid.store.records import (
     batch_digest,
     check_batch,
     check_key,
+    check_limit,
     check_prefix,
     check_stream,
     check_version,
@@ -108,6 +109,10 @@ if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by the test s
 _MIGRATION_LOCK: Final = 0x63697669  # "civi": one advisory lock key for schema changes
 _KEY_LOCKS: Final = 0x6B657973  # "keys": the class of the two-part advisory locks on keys
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
+
+
+_NO_END = 2**62
+"""A version past any stream's last: a read without ``limit`` reads to the end."""
 
 
 class PostgresStore:
@@ -370,15 +375,21 @@ class PostgresStore:
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, stream: str, from_version: int = 1) -> list[StoredRecord]:
-        """Return the records of ``stream`` from ``from_version`` on, in order."""
+    def read(
+        self, stream: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredRecord]:
+        """Return the records of ``stream`` from ``from_version`` on, at most ``limit``."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
+        check_limit(limit)
+        # Versions are consecutive, so a page is a range of versions (the primary key's order).
+        until = _NO_END if limit is None else from_version + limit
         rows = self._query(
             "SELECT r.version, r.data FROM records AS r"
             " JOIN streams AS s ON s.id = r.stream"
-            " WHERE s.name = %s AND r.version >= %s ORDER BY r.version",
-            (stream, from_version),
+            " WHERE s.name = %s AND r.version >= %s AND r.version < %s"
+            " ORDER BY r.version",
+            (stream, from_version, until),
         )
         return decode_rows(self._url, stream, rows)
 

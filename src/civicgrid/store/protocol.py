@@ -93,8 +93,14 @@ class EventStore(Protocol):
         """
         ...
 
-    def read(self, stream: str, from_version: int = 1) -> list[StoredRecord]:
-        """Return the records of ``stream`` from ``from_version`` on, in order (none if unknown)."""
+    def read(
+        self, stream: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredRecord]:
+        """Return the records of ``stream`` from ``from_version`` on, in order (none if unknown).
+
+        ``limit`` returns at most that many (a page: read a long stream page by page, from the
+        version after the last one read, without holding all of it).
+        """
         ...
 
     def version(self, stream: str) -> int:

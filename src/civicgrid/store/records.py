@@ -29,6 +29,7 @@ __all__ = [
     "batch_digest",
     "check_batch",
     "check_key",
+    "check_limit",
     "check_prefix",
     "check_stream",
     "check_version",
@@ -251,3 +252,11 @@ def decode_rows(where: str, stream: str, rows: Iterable[Sequence[object]]) -> li
                 str(error),
             ) from error
     return out
+
+
+def check_limit(limit: object) -> None:
+    """Refuse a page size that is not ``None`` or a whole number ≥ 1, naming ``limit``."""
+    if limit is None:
+        return
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise InvalidData("read", [Problem("limit", f"must be a whole number >= 1, not {limit!r}")])

@@ -56,6 +56,7 @@ from civicgrid.store.records import (
     batch_digest,
     check_batch,
     check_key,
+    check_limit,
     check_prefix,
     check_stream,
     check_version,
@@ -70,6 +71,10 @@ __all__ = ["SQLiteStore"]
 _CHUNK: Final = 500
 """Stream names per ``IN (...)`` lookup, well under SQLite's limit on parameters."""
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+_NO_END = 2**62
+"""A version past any stream's last: a read without ``limit`` reads to the end."""
 
 
 class SQLiteStore:
@@ -322,10 +327,15 @@ class SQLiteStore:
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, stream: str, from_version: int = 1) -> list[StoredRecord]:
-        """Return the records of ``stream`` from ``from_version`` on, in order."""
+    def read(
+        self, stream: str, from_version: int = 1, limit: int | None = None
+    ) -> list[StoredRecord]:
+        """Return the records of ``stream`` from ``from_version`` on, at most ``limit``."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
+        check_limit(limit)
+        # Versions are consecutive, so a page is a range of versions (the primary key's order).
+        until = _NO_END if limit is None else from_version + limit
         with self._lock:
             try:
                 rows = (
@@ -333,8 +343,9 @@ class SQLiteStore:
                     .execute(
                         "SELECT r.version, r.data FROM records AS r"
                         " JOIN streams AS s ON s.id = r.stream"
-                        " WHERE s.name = ? AND r.version >= ? ORDER BY r.version",
-                        (stream, from_version),
+                        " WHERE s.name = ? AND r.version >= ? AND r.version < ?"
+                        " ORDER BY r.version",
+                        (stream, from_version, until),
                     )
                     .fetchall()
                 )

@@ -12,7 +12,7 @@ the encoders and call ``append_many``::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from civicgrid.domain.ledger import BUILTIN_CURRENCIES, Account, Currency, Ledger, Transaction
@@ -33,6 +33,7 @@ from civicgrid.workflows.event import Event
 __all__ = [
     "append_events",
     "append_transactions",
+    "iter_transactions",
     "load_case",
     "load_ledger",
     "read_events",
@@ -78,6 +79,20 @@ def append_transactions(
     """Append transactions to ledger ``ledger``'s stream; return the new version."""
     records = encode_transactions(transactions, expected_version)
     return store.append(ledger_stream(ledger), records, expected_version=expected_version)
+
+
+def iter_transactions(
+    store: EventStore, ledger: str, *, page: int = 10_000
+) -> Iterator[Transaction]:
+    """Yield the stored transactions of ledger ``ledger`` in order, ``page`` records at a time.
+
+    Only one page is held, so a year of a district's points can be read in flat memory.
+    """
+    stream, start = ledger_stream(ledger), 1
+    while records := store.read(stream, start, limit=page):
+        for version, data in records:
+            yield decode_transaction(ledger, version, data)
+        start = records[-1].version + 1
 
 
 def read_transactions(store: EventStore, ledger: str) -> list[Transaction]:

@@ -12,11 +12,21 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 
-__all__ = ["FUZZ", "FUZZ_EXAMPLES", "HARDENING_LOG", "Tally"]
+__all__ = [
+    "FUZZ",
+    "FUZZ_EXAMPLES",
+    "HARDENING_LOG",
+    "Tally",
+    "json_paths",
+    "not_of_type",
+    "parent_of",
+]
 
 FUZZ_EXAMPLES = int(os.environ.get("CIVICGRID_FUZZ_EXAMPLES") or 120)
 """Examples per fuzzed door: bounded in the test command, raised for the longer mode."""
@@ -55,3 +65,30 @@ class Tally:
             doors = data.setdefault(suite, {}).setdefault(door, {})
             doors[outcome] = doors.get(outcome, 0) + n
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+# --------------------------------------------------------------------------- mutating JSON data
+
+
+def json_paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Yield every position inside parsed JSON data, as a tuple of keys and indexes."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key)
+            yield from json_paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*path, index)
+            yield from json_paths(item, (*path, index))
+
+
+def parent_of(data: Any, path: tuple[Any, ...]) -> Any:
+    """Return the list or object holding the value at ``path``."""
+    for part in path[:-1]:
+        data = data[part]
+    return data
+
+
+def not_of_type(kind: type) -> Callable[[object], bool]:
+    """Return a filter keeping values of any type but ``kind`` (a retyping mutation)."""
+    return lambda value: type(value) is not kind

@@ -17,7 +17,6 @@ import json
 import re
 import time
 import tomllib
-from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
@@ -46,7 +45,7 @@ from civicgrid import (
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.errors import InvalidData, Problem
 from civicgrid.plugins.builtin import guards as builtin_guards
-from hardening_support import FUZZ, Tally
+from hardening_support import FUZZ, Tally, json_paths, parent_of
 
 DOOR = "method files"
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
@@ -219,24 +218,6 @@ def plausible_methods(draw: st.DrawFn) -> dict[str, Any]:
     return data
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every position inside parsed method data, as a tuple of keys and indexes."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield (*path, key)
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield (*path, index)
-            yield from _paths(item, (*path, index))
-
-
-def _parent(data: Any, path: tuple[Any, ...]) -> Any:
-    for part in path[:-1]:
-        data = data[part]
-    return data
-
-
 def _file_path(path: tuple[Any, ...]) -> str:
     """``("steps", 2, "label_zh")`` → ``steps[2].label_zh``, as problems spell it."""
     out = ""
@@ -250,9 +231,9 @@ def mutated_methods(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     """A built-in method's data with one mutation; returns it, the operation and the path."""
     name = draw(st.sampled_from(sorted(DATA)))
     data = copy.deepcopy(DATA[name])
-    paths = sorted(_paths(data), key=repr)
+    paths = sorted(json_paths(data), key=repr)
     path = draw(st.sampled_from(paths))
-    parent = _parent(data, path)
+    parent = parent_of(data, path)
     last = path[-1]
     operation = draw(st.sampled_from(["drop", "rename", "retype", "swap", "duplicate"]))
     if operation == "drop":
@@ -267,7 +248,7 @@ def mutated_methods(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     elif operation == "swap":
         other = draw(st.sampled_from(paths))
         try:
-            other_parent = _parent(data, other)
+            other_parent = parent_of(data, other)
             parent[last], other_parent[other[-1]] = other_parent[other[-1]], parent[last]
         except (KeyError, IndexError, TypeError):
             operation = "swap (stale path)"

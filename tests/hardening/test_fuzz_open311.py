@@ -14,7 +14,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from civicgrid.domain.requests import Request
 from civicgrid.errors import InvalidData
 from civicgrid.interchange.open311 import load_open311, requests_from_open311
-from hardening_support import FUZZ, Tally
+from hardening_support import FUZZ, Tally, json_paths, not_of_type, parent_of
 
 DOOR = "Open311 imports"
 MAX_SECONDS = 1.0
@@ -132,28 +132,7 @@ JSON_VALUES = st.recursive(
 RECORDS = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), JSON_VALUES, max_size=10)
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield (*path, key)
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield (*path, index)
-            yield from _paths(item, (*path, index))
-
-
-def _parent(data: Any, path: tuple[Any, ...]) -> Any:
-    for part in path[:-1]:
-        data = data[part]
-    return data
-
-
-def _not_of_type(kind: type) -> Callable[[object], bool]:
-    return lambda value: type(value) is not kind
-
-
-_SAMPLE_PATHS = sorted(_paths(SAMPLE), key=repr)
+_SAMPLE_PATHS = sorted(json_paths(SAMPLE), key=repr)
 
 
 @st.composite
@@ -163,7 +142,7 @@ def mutated_samples(draw: st.DrawFn) -> list[Any]:
     for _ in range(draw(st.integers(1, 2))):
         path = draw(st.sampled_from(_SAMPLE_PATHS))
         try:
-            parent = _parent(data, path)
+            parent = parent_of(data, path)
             original = parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue
@@ -171,11 +150,11 @@ def mutated_samples(draw: st.DrawFn) -> list[Any]:
         if operation == "drop":
             del parent[path[-1]]
         elif operation == "retype":
-            parent[path[-1]] = draw(JSON_VALUES.filter(_not_of_type(type(original))))
+            parent[path[-1]] = draw(JSON_VALUES.filter(not_of_type(type(original))))
         elif operation == "swap":
             other = draw(st.sampled_from(_SAMPLE_PATHS))
             try:
-                other_parent = _parent(data, other)
+                other_parent = parent_of(data, other)
                 parent[path[-1]], other_parent[other[-1]] = other_parent[other[-1]], original
             except (KeyError, IndexError, TypeError):
                 continue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from civicgrid.store.errors import StorageFault, StoreError
 from civicgrid.store.memory import MemoryStore
 from civicgrid.store.sqlite import SQLiteStore
 from civicgrid.store.streams import load_case, load_ledger, read_events, read_transactions
-from hardening_support import FUZZ, Tally
+from hardening_support import FUZZ, Tally, json_paths, not_of_type
 
 DOOR = "store contents"
 MAX_SECONDS = 2.0
@@ -122,21 +122,6 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield (*path, key)
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield (*path, index)
-            yield from _paths(item, (*path, index))
-
-
-def _not_of_type(kind: type) -> Callable[[object], bool]:
-    return lambda value: type(value) is not kind
-
-
 @st.composite
 def mutated_runs(draw: st.DrawFn) -> tuple[dict[str, list[Any]], str]:
     """The recorded run with one record of one stream damaged; returns it and the stream."""
@@ -154,7 +139,7 @@ def mutated_runs(draw: st.DrawFn) -> tuple[dict[str, list[Any]], str]:
     elif operation == "truncate" and isinstance(records[index], list):
         records[index] = records[index][: draw(st.integers(0, len(records[index])))]
     else:
-        paths = list(_paths(records[index]))
+        paths = list(json_paths(records[index]))
         if not paths:
             records[index] = draw(JSON_VALUES)
         else:
@@ -166,7 +151,7 @@ def mutated_runs(draw: st.DrawFn) -> tuple[dict[str, list[Any]], str]:
                 del parent[path[-1]]
             else:
                 original = parent[path[-1]]
-                parent[path[-1]] = draw(JSON_VALUES.filter(_not_of_type(type(original))))
+                parent[path[-1]] = draw(JSON_VALUES.filter(not_of_type(type(original))))
     return streams, name
 
 

@@ -16,7 +16,7 @@ import io
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from civicgrid.interchange.documents import (
 )
 from civicgrid.interchange.units_csv import COLUMNS, dump_units_csv, load_units_csv
 from civicgrid.testing.sample import sample_district
-from hardening_support import FUZZ, Tally
+from hardening_support import FUZZ, Tally, json_paths, not_of_type, parent_of
 
 DOOR = "unit trees"
 MAX_SECONDS = 1.0
@@ -261,28 +261,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-def _paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield (*path, key)
-            yield from _paths(item, (*path, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield (*path, index)
-            yield from _paths(item, (*path, index))
-
-
-def _parent(data: Any, path: tuple[Any, ...]) -> Any:
-    for part in path[:-1]:
-        data = data[part]
-    return data
-
-
-def _not_of_type(kind: type) -> Callable[[object], bool]:
-    return lambda value: type(value) is not kind
-
-
-_DOCUMENT_PATHS = sorted(_paths(SAMPLE_DOCUMENT), key=repr)
+_DOCUMENT_PATHS = sorted(json_paths(SAMPLE_DOCUMENT), key=repr)
 
 
 @st.composite
@@ -292,7 +271,7 @@ def mutated_documents(draw: st.DrawFn) -> dict[str, Any]:
     for _ in range(draw(st.integers(1, 2))):
         path = draw(st.sampled_from(_DOCUMENT_PATHS))
         try:
-            parent = _parent(data, path)
+            parent = parent_of(data, path)
             original = parent[path[-1]]
         except (KeyError, IndexError, TypeError):
             continue  # an earlier mutation removed it
@@ -300,11 +279,11 @@ def mutated_documents(draw: st.DrawFn) -> dict[str, Any]:
         if operation == "drop":
             del parent[path[-1]]
         elif operation == "retype":
-            parent[path[-1]] = draw(JSON_VALUES.filter(_not_of_type(type(original))))
+            parent[path[-1]] = draw(JSON_VALUES.filter(not_of_type(type(original))))
         elif operation == "swap":
             other = draw(st.sampled_from(_DOCUMENT_PATHS))
             try:
-                other_parent = _parent(data, other)
+                other_parent = parent_of(data, other)
                 parent[path[-1]], other_parent[other[-1]] = other_parent[other[-1]], original
             except (KeyError, IndexError, TypeError):
                 continue

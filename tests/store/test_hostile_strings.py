@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,11 +26,8 @@ from hypothesis import strategies as st
 from civicgrid.domain.ledger import Posting, Transaction
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.errors import InvalidData
-from civicgrid.store.memory import MemoryStore
-from civicgrid.store.postgres import PostgresStore
 from civicgrid.store.protocol import EventStore, StoredRecord
 from civicgrid.store.records import MAX_NAME
-from civicgrid.store.sqlite import SQLiteStore
 from civicgrid.store.streams import (
     append_events,
     append_transactions,
@@ -42,49 +36,12 @@ from civicgrid.store.streams import (
 )
 from civicgrid.workflows.event import Event, EventKind
 from hardening_support import FUZZ, Tally
+from store_support import STORES, open_store
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
 
 
 PG_ENV = "CIVICGRID_TEST_POSTGRES_URL"
-STORES = ("memory", "postgres", "sqlite")
-"""Every implementation of the store."""
-
-
-@contextmanager
-def open_store(kind: str) -> Iterator[EventStore]:
-    """A fresh store of ``kind``; PostgreSQL's in a schema of its own, dropped afterwards.
-
-    The server is named by CIVICGRID_TEST_POSTGRES_URL or started by tests/store/conftest.py;
-    where there is none, the test is skipped with the reason.
-    """
-    if kind == "memory":
-        yield MemoryStore()
-        return
-    if kind == "sqlite":
-        with (
-            tempfile.TemporaryDirectory() as directory,
-            SQLiteStore(Path(directory) / "s.db") as store,
-        ):
-            yield store
-        return
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip("no PostgreSQL server for the store tests (see the terminal summary)")
-    import psycopg  # noqa: PLC0415 - the optional extra
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        joiner = "&" if "?" in url else "?"
-        with PostgresStore(f"{url}{joiner}options=-csearch_path%3D{schema}") as store:
-            yield store
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 HOSTILE: dict[str, str] = {
     "quotes": 'it\'s "quoted" `back` \'\' ""',
     "sql injection": "x'); DROP TABLE records; -- \" OR 1=1; DELETE FROM streams; /*",

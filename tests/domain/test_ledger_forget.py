@@ -121,3 +121,24 @@ def test_forget_refuses_a_count_out_of_range_and_changes_nothing() -> None:
     with pytest.raises(ForgottenHistory):
         ledger.transactions()
     assert [t.key for t in ledger] == ["t1"]
+
+
+def test_forgetting_keys_lets_a_key_be_booked_again() -> None:
+    """``keep_keys=False`` drops the keys too: the caller, not the ledger, refuses old keys."""
+    ledger = ledger_of()
+    book(ledger, [(True, "p1", 5, 1)])
+    (first,) = list(ledger)
+    ledger.forget(1, keep_keys=False)
+    assert not ledger.booked(first.key)
+    with pytest.raises(KeyError):
+        ledger.transaction(first.key)
+    again = ledger.transfer(
+        key=first.key,
+        at=first.at + timedelta(hours=1),
+        kind="earn",
+        source="issuer:city_points",
+        target="person:p1:city_points",
+        amount=5,
+    )
+    assert again.seq == 2
+    assert ledger.balance("person:p1:city_points") == 10

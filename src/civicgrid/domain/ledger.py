@@ -507,7 +507,7 @@ class Ledger:
             self._last_at = at
             return booked
 
-    def forget(self, upto: int) -> int:
+    def forget(self, upto: int, *, keep_keys: bool = True) -> int:
         """Drop the first ``upto`` booked transactions from memory; return how many are held.
 
         For a long-running process whose transactions a store holds already (the simulation
@@ -517,6 +517,12 @@ class Ledger:
         ``transactions`` reaching into it, and a balance as of an instant before the last
         dropped transaction, raise :class:`ForgottenHistory`; iterating yields the
         transactions still held. Forgetting fewer than already forgotten is a no-op.
+
+        ``keep_keys=False`` forgets the dropped transactions' keys too, so memory stays flat
+        even with millions of them; a key posted again after that is booked again. Use it only
+        when every poster refuses its own old keys itself (the points desk refuses activities
+        before its :meth:`~civicgrid.PointsDesk.forget` horizon; the redemption desk refuses a
+        forgotten redemption id), as the simulation does.
         """
         with self._lock:
             total = self._forgotten + len(self._transactions)
@@ -532,7 +538,8 @@ class Ledger:
             horizon = gone[-1].at
             for transaction in gone:
                 del self._by_key[transaction.key]
-                self._forgotten_keys.add(transaction.key)
+                if keep_keys:
+                    self._forgotten_keys.add(transaction.key)
             del self._transactions[:drop]
             del self._instants[:drop]
             for instants, running in self._history.values():

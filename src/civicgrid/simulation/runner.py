@@ -580,7 +580,8 @@ class _Run:
         # history, the points desk's past days and closed redemptions here.
         self.totals.fold(booked, self.ledger)
         self.points.forget(today + timedelta(days=1))  # catches up with the ledger first
-        self.ledger.forget(len(self.ledger))
+        # Keys too: the desks refuse their own old keys (past days, forgotten redemptions).
+        self.ledger.forget(len(self.ledger), keep_keys=False)
         if self.redemptions is not None:
             self.redemptions.forget_closed()
         return events, len(booked)

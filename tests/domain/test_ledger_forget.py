@@ -15,6 +15,8 @@ from civicgrid.domain.ledger import (
     ForgottenHistory,
     InsufficientBalance,
     Ledger,
+    LedgerError,
+    UnknownAccount,
 )
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.errors import InvalidData
@@ -142,3 +144,37 @@ def test_forgetting_keys_lets_a_key_be_booked_again() -> None:
     )
     assert again.seq == 2
     assert ledger.balance("person:p1:city_points") == 10
+
+
+def test_an_empty_account_closes_once_its_transactions_are_forgotten() -> None:
+    """A spent hold leaves the ledger; a balance or a held transaction keeps it open."""
+    ledger = ledger_of()
+    ledger.open(Account(id="hold:r1:city_points", currency="city_points", kind=AccountKind.HOLD))
+    book(ledger, [(True, "p1", 5, 1)])
+    at = ledger.last_at or START
+    ledger.transfer(
+        key="h",
+        at=at,
+        kind="hold",
+        source="person:p1:city_points",
+        target="hold:r1:city_points",
+        amount=5,
+    )
+    with pytest.raises(LedgerError, match="holds 5"):
+        ledger.close("hold:r1:city_points")
+    ledger.transfer(
+        key="f",
+        at=at,
+        kind="redeem",
+        source="hold:r1:city_points",
+        target="sink:redeemed:city_points",
+        amount=5,
+    )
+    with pytest.raises(LedgerError, match="still held"):
+        ledger.close("hold:r1:city_points")
+    ledger.forget(len(ledger))
+    ledger.close("hold:r1:city_points")
+    assert "hold:r1:city_points" not in {a.id for a in ledger.accounts()}
+    assert ledger.total("city_points") == 0
+    with pytest.raises(UnknownAccount):
+        ledger.balance("hold:r1:city_points")

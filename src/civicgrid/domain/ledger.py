@@ -552,6 +552,31 @@ class Ledger:
             self._horizon = horizon
             return len(self._transactions)
 
+    def close(self, account_id: str) -> None:
+        """Remove an empty account no held transaction touches (a spent redemption's hold).
+
+        For a long-running process: with :meth:`forget`, an account used once (one hold per
+        redemption) leaves memory once its transactions are stored. Refused with
+        :class:`LedgerError`, changing nothing, when the balance is not zero or a transaction
+        still held here posts to it; an unknown account raises :class:`UnknownAccount`.
+        Posting to a closed account afterwards is refused as to any unknown account.
+        """
+        with self._lock:
+            self.account(account_id)
+            if self._balances[account_id]:
+                raise LedgerError(
+                    f"account {account_id!r} holds {self._balances[account_id]}: not closed",
+                    f"账户 {account_id!r} 余额不为零，不能关闭",
+                )
+            if any(p.account == account_id for t in self._transactions for p in t.postings):
+                raise LedgerError(
+                    f"account {account_id!r} has transactions still held: forget them first",
+                    f"账户 {account_id!r} 仍有内存中的交易，不能关闭",
+                )
+            del self._accounts[account_id]
+            del self._balances[account_id]
+            del self._history[account_id]
+
     def booked(self, key: str) -> bool:
         """Whether a transaction was booked under ``key`` (forgotten ones included)."""
         return key in self._by_key or key in self._forgotten_keys

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -461,9 +462,10 @@ class RedemptionDesk:
         """Drop the fulfilled, cancelled and expired redemptions from memory; return how many.
 
         For a long-running desk whose cases and ledger a store holds (the simulation calls it
-        after each commit). Stock and per-person limits still count what was fulfilled, and
-        a forgotten id cannot be reserved again; :meth:`redemption`, iteration and ``len``
-        see only the redemptions still held.
+        after each commit, after the ledger's :meth:`~civicgrid.Ledger.forget`, so the empty
+        hold accounts are closed too). Stock and per-person limits still count what was
+        fulfilled, and a forgotten id cannot be reserved again; :meth:`redemption`, iteration
+        and ``len`` see only the redemptions still held.
         """
         with self._lock:
             closed = [r for r in self._redemptions.values() if not r.holds]
@@ -471,6 +473,10 @@ class RedemptionDesk:
                 if redemption.status is RedemptionStatus.FULFILLED:
                     slot = (redemption.person, redemption.item)
                     self._spent[slot] = self._spent.get(slot, 0) + redemption.quantity
+                for currency in redemption.cost:
+                    # The hold is empty now; once the ledger forgot its transactions, it goes.
+                    with suppress(LedgerError):
+                        self._ledger.close(f"hold:{redemption.id}:{currency}")
                 del self._redemptions[redemption.id]
                 self._cases.pop(redemption.id, None)
                 self._forgotten.add(redemption.id)

@@ -29,13 +29,13 @@ urgent one takes the single-matter fast track; else the rule's own class (三快
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.requests import LEVELS, Urgency
 from civicgrid.domain.topics import Topic
 from civicgrid.errors import CivicGridError, InvalidData, Problem
@@ -63,23 +63,13 @@ _RAISED_LEVELS = frozenset(_LEVEL_KEYS[_LEVEL_KEYS.index("compound") + 1 :])
 """Rungs of the I4 ladder above the compound (community, subdistrict): such topics are raised."""
 
 
-class Handling(enum.StrEnum):
+class Handling(Labelled):
     """The triage classes of D6: 一事一议 and 三快二提一转."""
 
     ONE_MATTER = "one_matter"
     THREE_FAST = "three_fast"
     TWO_RAISED = "two_raised"
     ONE_TRANSFERRED = "one_transferred"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (``三快``)."""
-        return _HANDLING_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _HANDLING_LABELS[self][1]
 
 
 _HANDLING_LABELS: dict[Handling, tuple[str, str]] = {
@@ -94,6 +84,7 @@ _HANDLING_LABELS: dict[Handling, tuple[str, str]] = {
     ),
     Handling.ONE_TRANSFERRED: ("一转（转交责任主体）", "transferred to the body responsible"),
 }
+register_labels(_HANDLING_LABELS)
 
 
 def _keys(value: Iterable[str] | str) -> frozenset[str]:

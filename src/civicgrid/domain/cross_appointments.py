@@ -25,13 +25,13 @@ group) do not count.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from datetime import date
 
 import attrs
 
 from civicgrid.domain.findings import Finding, Severity
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.organisations import Organisation, Organisations, OrgKind
 from civicgrid.domain.people import Appointment, Roster
 from civicgrid.domain.schemes import GridCheck, GridContext
@@ -51,23 +51,13 @@ COMPOUND_KINDS: tuple[UnitKind, ...] = (UnitKind.COMPOUND, UnitKind.COURTYARD, U
 """The unit kinds a report treats as compounds: 小区, 院落 and 片区 (G1)."""
 
 
-class CrossBody(enum.StrEnum):
+class CrossBody(Labelled):
     """One of the bodies of a compound among which seats are cross-held."""
 
     PARTY = "party"
     RESIDENTS_COMMITTEE = "residents_committee"
     OWNERS_COMMITTEE = "owners_committee"
     PROPERTY_COMPANY = "property_company"
-
-    @property
-    def label_zh(self) -> str:
-        """小区党组织, 居委会, 业委会 or 物业服务企业."""
-        return _BODY_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name (``owners' committee``)."""
-        return _BODY_LABELS[self][1]
 
 
 _BODY_LABELS: dict[CrossBody, tuple[str, str]] = {
@@ -76,6 +66,7 @@ _BODY_LABELS: dict[CrossBody, tuple[str, str]] = {
     CrossBody.OWNERS_COMMITTEE: ("业委会", "owners' committee"),
     CrossBody.PROPERTY_COMPANY: ("物业服务企业", "property company"),
 }
+register_labels(_BODY_LABELS)
 
 _BODY_OF_KIND: dict[OrgKind, CrossBody] = {
     OrgKind.RESIDENTS_COMMITTEE: CrossBody.RESIDENTS_COMMITTEE,

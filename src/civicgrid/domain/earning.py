@@ -18,7 +18,6 @@ against, so caps follow from the ledger, not from a separate counter.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, tzinfo
 from types import MappingProxyType
@@ -26,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.ledger import Posting, Transaction
 from civicgrid.domain.time import DEFAULT_TZ
 from civicgrid.errors import InvalidData, Problem
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-class Earner(enum.StrEnum):
+class Earner(Labelled):
     """Who an event earns points for."""
 
     ACTOR = "actor"
@@ -54,37 +54,13 @@ class Earner(enum.StrEnum):
     ASSIGNEE = "assignee"
     """The case's assignee after the event (the volunteer who claimed a micro-wish)."""
 
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return {Earner.ACTOR: "操作人", Earner.ASSIGNEE: "承办人"}[self]
 
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return {Earner.ACTOR: "the actor", Earner.ASSIGNEE: "the assignee"}[self]
-
-
-class CapPeriod(enum.StrEnum):
+class CapPeriod(Labelled):
     """The calendar period a period cap counts over, in the rule's timezone."""
 
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return {CapPeriod.MONTH: "每月", CapPeriod.QUARTER: "每季度", CapPeriod.YEAR: "每年"}[self]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return {
-            CapPeriod.MONTH: "a month",
-            CapPeriod.QUARTER: "a quarter",
-            CapPeriod.YEAR: "a year",
-        }[self]
 
     def key_of(self, day: date) -> str:
         """Return the period holding ``day``: ``2026-03``, ``2026-Q1`` or ``2026``."""
@@ -95,7 +71,7 @@ class CapPeriod(enum.StrEnum):
         return str(day.year)
 
 
-class AwardOutcome(enum.StrEnum):
+class AwardOutcome(Labelled):
     """What came of an activity under one rule."""
 
     FULL = "full"
@@ -108,24 +84,20 @@ class AwardOutcome(enum.StrEnum):
     NO_EARNER = "no_earner"
     """The rule pays the assignee and the case had none."""
 
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _OUTCOME_LABELS[self][0]
 
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _OUTCOME_LABELS[self][1]
-
-
-_OUTCOME_LABELS = {
+_LABELS: dict[Labelled, tuple[str, str]] = {
+    Earner.ACTOR: ("操作人", "the actor"),
+    Earner.ASSIGNEE: ("承办人", "the assignee"),
+    CapPeriod.MONTH: ("每月", "a month"),
+    CapPeriod.QUARTER: ("每季度", "a quarter"),
+    CapPeriod.YEAR: ("每年", "a year"),
     AwardOutcome.FULL: ("足额计分", "awarded in full"),
     AwardOutcome.PARTIAL: ("达上限，部分计分", "cut at a cap"),
     AwardOutcome.CAPPED: ("已达上限，不计分", "cap already reached"),
     AwardOutcome.INELIGIBLE: ("不符合计分对象", "earner not eligible"),
     AwardOutcome.NO_EARNER: ("无承办人", "no assignee to award"),
 }
+register_labels(_LABELS)
 
 
 def _amounts(value: Mapping[str, int]) -> Mapping[str, int]:

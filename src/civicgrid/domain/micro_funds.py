@@ -22,13 +22,13 @@ two decimals, computed from fen with integer arithmetic (:func:`format_yuan`).
 
 from __future__ import annotations
 
-import enum
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.ledger import (
     MICRO_FUND_FEN,
     Account,
@@ -111,44 +111,23 @@ class GrantRefused(CivicGridError, ValueError):
 # --------------------------------------------------------------------------- funds
 
 
-class _Labelled(enum.StrEnum):
-    """An enum whose members carry the Chinese and English labels of :data:`_LABELS`."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (``社区微基金``, ``以奖代补``)."""
-        return _LABELS[self.value][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name (``community micro-fund``, ``award instead of subsidy``)."""
-        return _LABELS[self.value][1]
-
-
-_LABELS: dict[str, tuple[str, str]] = {
-    "foundation": ("社区发展基金会", "community foundation"),
-    "micro_fund": ("社区微基金", "community micro-fund"),
-    "guarantee": ("社区发展治理专项保障资金", "community guarantee fund"),
-    "incentive": ("社区发展治理专项激励资金", "community incentive fund"),
-    "subsidy": ("先行补助", "subsidy by stage"),
-    "award": ("以奖代补", "award instead of subsidy"),
-    "proposed": ("已申报", "proposed"),
-    "approved": ("已立项", "approved"),
-    "rejected": ("未立项", "rejected"),
-    "closed": ("已结项", "closed"),
-    "completed": ("已完成", "completed"),
-    "partial": ("部分完成", "partially completed"),
-    "not_completed": ("未完成", "not completed"),
-}
-
-
-class FundKind(_Labelled):
+class FundKind(Labelled):
     """What a fund is: the foundation, a micro-fund of the 1+N system, or ring-fenced money."""
 
     FOUNDATION = "foundation"
     MICRO_FUND = "micro_fund"
     GUARANTEE = "guarantee"
     INCENTIVE = "incentive"
+
+
+register_labels(
+    {
+        FundKind.FOUNDATION: ("社区发展基金会", "community foundation"),
+        FundKind.MICRO_FUND: ("社区微基金", "community micro-fund"),
+        FundKind.GUARANTEE: ("社区发展治理专项保障资金", "community guarantee fund"),
+        FundKind.INCENTIVE: ("社区发展治理专项激励资金", "community incentive fund"),
+    }
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -263,14 +242,14 @@ def allocate(
 # --------------------------------------------------------------------------- projects
 
 
-class GrantMode(_Labelled):
+class GrantMode(Labelled):
     """How a project is paid: stage by stage after approval, or as an award after the outcome."""
 
     SUBSIDY = "subsidy"
     AWARD = "award"
 
 
-class ProjectStatus(_Labelled):
+class ProjectStatus(Labelled):
     """Where a project stands: proposed, then approved or rejected, then closed."""
 
     PROPOSED = "proposed"
@@ -279,12 +258,26 @@ class ProjectStatus(_Labelled):
     CLOSED = "closed"
 
 
-class ProjectOutcome(_Labelled):
+class ProjectOutcome(Labelled):
     """How a project ended, recorded when it is closed."""
 
     COMPLETED = "completed"
     PARTIAL = "partial"
     NOT_COMPLETED = "not_completed"
+
+
+_LABELS: dict[Labelled, tuple[str, str]] = {
+    GrantMode.SUBSIDY: ("先行补助", "subsidy by stage"),
+    GrantMode.AWARD: ("以奖代补", "award instead of subsidy"),
+    ProjectStatus.PROPOSED: ("已申报", "proposed"),
+    ProjectStatus.APPROVED: ("已立项", "approved"),
+    ProjectStatus.REJECTED: ("未立项", "rejected"),
+    ProjectStatus.CLOSED: ("已结项", "closed"),
+    ProjectOutcome.COMPLETED: ("已完成", "completed"),
+    ProjectOutcome.PARTIAL: ("部分完成", "partially completed"),
+    ProjectOutcome.NOT_COMPLETED: ("未完成", "not completed"),
+}
+register_labels(_LABELS)
 
 
 @attrs.frozen(kw_only=True)

@@ -46,7 +46,6 @@ owner and cannot vote.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from fractions import Fraction
@@ -54,6 +53,7 @@ from typing import Any
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
 __all__ = [
@@ -71,7 +71,7 @@ AreaInput = str | Decimal | Fraction | int
 """What an area may be given as: text (``"89.37"``), ``Decimal``, ``Fraction`` or ``int``."""
 
 
-class PartStatus(enum.StrEnum):
+class PartStatus(Labelled):
     """Whose vote a part carries: its buyer's once delivered, the developer's before."""
 
     DELIVERED = "delivered"
@@ -79,40 +79,20 @@ class PartStatus(enum.StrEnum):
     UNSOLD = "unsold"
 
     @property
-    def label_zh(self) -> str:
-        """The Chinese name (``已出售但尚未交付``)."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _LABELS[self][1]
-
-    @property
     def developer_held(self) -> bool:
         """True when the developer votes for the part (unsold, or sold but not delivered)."""
         return self is not PartStatus.DELIVERED
 
 
-class AreaSource(enum.StrEnum):
+class AreaSource(Labelled):
     """Where a part's area comes from, in the order of the interpretation's art. 8."""
 
     REGISTERED = "registered"
     SURVEYED = "surveyed"
     CONTRACT = "contract"
 
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (``不动产登记簿记载面积``)."""
-        return _LABELS[self][0]
 
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _LABELS[self][1]
-
-
-_LABELS: dict[enum.StrEnum, tuple[str, str]] = {
+_LABELS: dict[Labelled, tuple[str, str]] = {
     PartStatus.DELIVERED: ("已交付业主", "delivered to its owner"),
     PartStatus.SOLD_UNDELIVERED: ("已出售但尚未交付", "sold but not yet delivered"),
     PartStatus.UNSOLD: ("建设单位尚未出售", "not yet sold by the developer"),
@@ -120,6 +100,7 @@ _LABELS: dict[enum.StrEnum, tuple[str, str]] = {
     AreaSource.SURVEYED: ("测绘机构实测面积", "area surveyed by a mapping institute"),
     AreaSource.CONTRACT: ("房屋买卖合同记载面积", "area in the sale contract"),
 }
+register_labels(_LABELS)
 
 _AREA_FIELDS = (
     ("registered_area", AreaSource.REGISTERED),

@@ -20,7 +20,6 @@ fee to 0.8 and then 0.6 "都收不上来，陷入恶性循环".
 
 from __future__ import annotations
 
-import enum
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -32,6 +31,7 @@ from typing import Any
 import attrs
 
 from civicgrid.domain.findings import Finding, Severity
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.time import DEFAULT_TZ, require_aware
 from civicgrid.errors import CivicGridError, InvalidData, NaiveDatetimeError, Problem
 
@@ -54,7 +54,7 @@ FEE_SPIRAL_RULE = "property.fee_spiral"
 """The rule name of the fee-spiral finding."""
 
 
-class Trend(enum.StrEnum):
+class Trend(Labelled):
     """How a figure moved against the previous period."""
 
     UP = "up"
@@ -63,23 +63,14 @@ class Trend(enum.StrEnum):
     NONE = "none"
     """No figure to compare with (the first period, or a period without ratings)."""
 
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (上升, 下降, 持平, 无可比)."""
-        return _TREND_LABELS[self][0]
 
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _TREND_LABELS[self][1]
-
-
-_TREND_LABELS = {
+_TREND_LABELS: dict[Trend, tuple[str, str]] = {
     Trend.UP: ("上升", "up"),
     Trend.DOWN: ("下降", "down"),
     Trend.FLAT: ("持平", "flat"),
     Trend.NONE: ("无可比", "no comparison"),
 }
+register_labels(_TREND_LABELS)
 
 
 def _exact(value: object) -> Fraction | None:

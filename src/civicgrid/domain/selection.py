@@ -15,34 +15,24 @@ ranking only proposes: who is appointed is the organisation's decision, recorded
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.people import Person
 from civicgrid.errors import InvalidData, Problem
 
 __all__ = ["THREE_PRIORITIES", "Priority", "RankedCandidate", "rank_candidates"]
 
 
-class Priority(enum.StrEnum):
+class Priority(Labelled):
     """One of the three priorities, read from the :class:`Person` field of the same name."""
 
     PARTY_MEMBER = "party_member"
     VETERAN = "veteran"
     OUTSTANDING_VOLUNTEER = "outstanding_volunteer"
-
-    @property
-    def label_zh(self) -> str:
-        """党员优先, 退役军人优先 or 优秀志愿者优先."""
-        return _PRIORITY_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """Party members first, veterans first or outstanding volunteers first."""
-        return _PRIORITY_LABELS[self][1]
 
     def met_by(self, person: Person) -> bool:
         """Whether ``person`` meets this priority (is a party member, a veteran …)."""
@@ -55,6 +45,7 @@ _PRIORITY_LABELS: dict[Priority, tuple[str, str]] = {
     Priority.VETERAN: ("退役军人优先", "veterans first"),
     Priority.OUTSTANDING_VOLUNTEER: ("优秀志愿者优先", "outstanding volunteers first"),
 }
+register_labels(_PRIORITY_LABELS)
 
 THREE_PRIORITIES: tuple[Priority, ...] = (
     Priority.PARTY_MEMBER,

@@ -14,11 +14,11 @@ round); it only requires one root, known parents and no cycles.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-class UnitKind(enum.StrEnum):
+class UnitKind(Labelled):
     """The level a unit sits at: administrative (G1), grid (G2–G4) or residential."""
 
     CITY = "city"
@@ -53,16 +53,6 @@ class UnitKind(enum.StrEnum):
     """About ten linked households under one household leader (联户, Guizhou's 十联户, G4)."""
     HOUSEHOLD = "household"
 
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name of the level (``微网格``)."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name of the level (``micro grid``)."""
-        return _LABELS[self][1]
-
 
 _LABELS: dict[UnitKind, tuple[str, str]] = {
     UnitKind.CITY: ("市", "city"),
@@ -83,6 +73,7 @@ _LABELS: dict[UnitKind, tuple[str, str]] = {
     UnitKind.HOUSEHOLD_GROUP: ("联户", "linked households"),
     UnitKind.HOUSEHOLD: ("户", "household"),
 }
+register_labels(_LABELS)
 
 
 # --------------------------------------------------------------------------- errors

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, overload
 
+from civicgrid.domain.labels import Labelled, register_labels
+
 __all__ = ["Event", "EventKind", "EventLog", "RawEvent"]
 
 
-class EventKind(enum.StrEnum):
+class EventKind(Labelled):
     """What an event records."""
 
     OPENED = "opened"
@@ -28,16 +29,6 @@ class EventKind(enum.StrEnum):
     REMINDER_CANCELLED = "reminder_cancelled"
     """A running reminder was cancelled; ``trigger`` holds its key."""
 
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _LABELS[self][1]
-
 
 _LABELS: dict[EventKind, tuple[str, str]] = {
     EventKind.OPENED: ("发起", "opened"),
@@ -48,6 +39,7 @@ _LABELS: dict[EventKind, tuple[str, str]] = {
     EventKind.REMINDED: ("到期提醒", "reminder due"),
     EventKind.REMINDER_CANCELLED: ("取消提醒", "reminder cancelled"),
 }
+register_labels(_LABELS)
 
 
 class Event(NamedTuple):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from civicgrid.domain.earning import (
@@ -118,6 +118,7 @@ class PointsDesk:
         self._awards: list[Award] = []
         self._keep_awards = keep_awards
         self._horizon: date | None = None
+        self._clear_after: datetime | None = None
         self._catch_up()
 
     @classmethod
@@ -205,14 +206,24 @@ class PointsDesk:
             self._tally.prune(before, periods)
             if self._horizon is None or before > self._horizon:
                 self._horizon = before
+                # After the horizon's start in every rule's timezone: surely not before it.
+                self._clear_after = max(
+                    (datetime.combine(before, time(), rule.tz) for rule in self._rules.values()),
+                    default=None,
+                )
 
     def _award(self, activity: Activity, booked_at: datetime | None) -> tuple[Award, ...]:
         out: list[Award] = []
-        horizon = self._horizon
-        if horizon is not None and any(
-            activity.at.astimezone(rule.tz).date() < horizon
-            for rule in self._rules.values()
-            if rule.matches(activity)
+        horizon, clear_after = self._horizon, self._clear_after
+        if (
+            horizon is not None
+            and clear_after is not None
+            and activity.at < clear_after
+            and any(
+                activity.at.astimezone(rule.tz).date() < horizon
+                for rule in self._rules.values()
+                if rule.matches(activity)
+            )
         ):
             raise InvalidData(
                 f"activity {activity.key!r}",

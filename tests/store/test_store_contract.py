@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,10 +21,7 @@ from civicgrid.store.codec import (
     ledger_stream,
 )
 from civicgrid.store.errors import ConcurrencyConflict, UnknownStream
-from civicgrid.store.memory import MemoryStore
-from civicgrid.store.postgres import PostgresStore
 from civicgrid.store.protocol import EventStore, StoredRecord
-from civicgrid.store.sqlite import SQLiteStore
 from civicgrid.store.streams import (
     append_events,
     append_transactions,
@@ -39,6 +31,7 @@ from civicgrid.store.streams import (
     read_transactions,
 )
 from civicgrid.workflows.case import Case
+from store_support import STORES, open_store
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=DEFAULT_TZ)
 DATA = {
@@ -51,63 +44,10 @@ DATA = {
 """What a handler records with each action: whatever the 53522 guards ask for."""
 
 
-@contextmanager
-def memory_store() -> Iterator[EventStore]:
-    """A fresh in-memory store."""
-    yield MemoryStore()
-
-
-@contextmanager
-def sqlite_store() -> Iterator[EventStore]:
-    """A fresh SQLite store in a temporary directory, closed afterwards."""
-    with tempfile.TemporaryDirectory() as directory, SQLiteStore(Path(directory) / "s.db") as s:
-        yield s
-
-
-@contextmanager
-def postgres_store() -> Iterator[EventStore]:
-    """A fresh PostgreSQL store in a schema of its own on the test server, dropped afterwards.
-
-    The server is named by CIVICGRID_TEST_POSTGRES_URL or started by tests/store/conftest.py;
-    where there is none, the test is skipped with the reason.
-    """
-    url = os.environ.get("CIVICGRID_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("no PostgreSQL server for the store tests (see the terminal summary)")
-    import psycopg  # noqa: PLC0415 - the optional extra
-
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {name}")
-    try:
-        joiner = "&" if "?" in url else "?"
-        with PostgresStore(f"{url}{joiner}options=-csearch_path%3D{name}") as store:
-            yield store
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP SCHEMA {name} CASCADE")
-
-
-FACTORIES: dict[str, Callable[[], AbstractContextManager[EventStore]]] = {
-    "memory": memory_store,
-    "postgres": postgres_store,
-    "sqlite": sqlite_store,
-}
-"""Every implementation the contract runs against."""
-
-
-@pytest.fixture(params=sorted(FACTORIES))
-def make_store(request: pytest.FixtureRequest) -> Callable[[], AbstractContextManager[EventStore]]:
-    """The factory of one implementation."""
-    return FACTORIES[request.param]
-
-
-@pytest.fixture
-def store(
-    make_store: Callable[[], AbstractContextManager[EventStore]],
-) -> Iterator[EventStore]:
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> Iterator[EventStore]:
     """A fresh store of one implementation."""
-    with make_store() as fresh:
+    with open_store(request.param) as fresh:
         yield fresh
 
 
@@ -462,7 +402,7 @@ APPENDS = st.lists(
 )
 
 
-@pytest.mark.parametrize("kind", sorted(FACTORIES))
+@pytest.mark.parametrize("kind", STORES)
 @settings(max_examples=40, deadline=None)
 @given(appends=APPENDS)
 def test_each_stream_holds_exactly_its_successful_appends_in_order(
@@ -470,7 +410,7 @@ def test_each_stream_holds_exactly_its_successful_appends_in_order(
 ) -> None:
     """Random appends with right, stale and early versions: conflicts leave no trace."""
     model: dict[str, list[int]] = {}
-    with FACTORIES[kind]() as store:
+    with open_store(kind) as store:
         for stream, records, which in appends:
             current = len(model.get(stream, []))
             expected = {"right": current, "stale": current - 1, "ahead": current + 1}[which]

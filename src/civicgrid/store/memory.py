@@ -16,11 +16,11 @@ from civicgrid.store.records import (
     batch_digest,
     check_batch,
     check_key,
-    check_limit,
     check_prefix,
     check_stream,
     check_version,
     decode,
+    page_end,
 )
 
 __all__ = ["MemoryStore"]
@@ -78,12 +78,11 @@ class MemoryStore:
         """Return the records of ``stream`` from ``from_version`` on, at most ``limit``."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
-        check_limit(limit)
+        end = page_end(from_version, limit)
         texts = self._streams.get(stream, ())
-        end = None if limit is None else from_version - 1 + limit
         return [
             StoredRecord(version, decode(text))
-            for version, text in enumerate(texts[from_version - 1 : end], start=from_version)
+            for version, text in enumerate(texts[from_version - 1 : end - 1], start=from_version)
         ]
 
     def version(self, stream: str) -> int:

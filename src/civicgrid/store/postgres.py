@@ -53,13 +53,13 @@ from civicgrid.store.records import (
     batch_digest,
     check_batch,
     check_key,
-    check_limit,
     check_prefix,
     check_stream,
     check_version,
     decode_rows,
     decode_versions,
     encode_versions,
+    page_end,
 )
 from civicgrid.store.schema import SCHEMA_VERSION
 
@@ -109,10 +109,6 @@ if len(MIGRATIONS) != SCHEMA_VERSION:  # pragma: no cover - caught by the test s
 _MIGRATION_LOCK: Final = 0x63697669  # "civi": one advisory lock key for schema changes
 _KEY_LOCKS: Final = 0x6B657973  # "keys": the class of the two-part advisory locks on keys
 _PASSWORD = re.compile(r"(://[^:/@]+:)[^@]*@")
-
-
-_NO_END = 2**62
-"""A version past any stream's last: a read without ``limit`` reads to the end."""
 
 
 class PostgresStore:
@@ -381,9 +377,7 @@ class PostgresStore:
         """Return the records of ``stream`` from ``from_version`` on, at most ``limit``."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
-        check_limit(limit)
-        # Versions are consecutive, so a page is a range of versions (the primary key's order).
-        until = _NO_END if limit is None else from_version + limit
+        until = page_end(from_version, limit)
         rows = self._query(
             "SELECT r.version, r.data FROM records AS r"
             " JOIN streams AS s ON s.id = r.stream"

@@ -29,7 +29,6 @@ __all__ = [
     "batch_digest",
     "check_batch",
     "check_key",
-    "check_limit",
     "check_prefix",
     "check_stream",
     "check_version",
@@ -38,6 +37,7 @@ __all__ = [
     "decode_versions",
     "encode_records",
     "encode_versions",
+    "page_end",
 ]
 
 MAX_NAME: Final = 512
@@ -254,9 +254,18 @@ def decode_rows(where: str, stream: str, rows: Iterable[Sequence[object]]) -> li
     return out
 
 
-def check_limit(limit: object) -> None:
-    """Refuse a page size that is not ``None`` or a whole number ≥ 1, naming ``limit``."""
+NO_END: Final = 2**62
+"""A version past any stream's last: the end of a read without ``limit``."""
+
+
+def page_end(from_version: int, limit: object) -> int:
+    """Return the version a read from ``from_version`` stops before (``limit`` records on).
+
+    Versions are consecutive, so a page is a range of versions. A ``limit`` that is not
+    ``None`` or a whole number ≥ 1 is refused, naming ``limit``.
+    """
     if limit is None:
-        return
+        return NO_END
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise InvalidData("read", [Problem("limit", f"must be a whole number >= 1, not {limit!r}")])
+    return from_version + limit

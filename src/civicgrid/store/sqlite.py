@@ -56,13 +56,13 @@ from civicgrid.store.records import (
     batch_digest,
     check_batch,
     check_key,
-    check_limit,
     check_prefix,
     check_stream,
     check_version,
     decode_rows,
     decode_versions,
     encode_versions,
+    page_end,
 )
 from civicgrid.store.schema import SCHEMA_VERSION, migrate, schema_version
 
@@ -71,10 +71,6 @@ __all__ = ["SQLiteStore"]
 _CHUNK: Final = 500
 """Stream names per ``IN (...)`` lookup, well under SQLite's limit on parameters."""
 _SYNCHRONOUS: Final = ("OFF", "NORMAL", "FULL", "EXTRA")
-
-
-_NO_END = 2**62
-"""A version past any stream's last: a read without ``limit`` reads to the end."""
 
 
 class SQLiteStore:
@@ -333,9 +329,7 @@ class SQLiteStore:
         """Return the records of ``stream`` from ``from_version`` on, at most ``limit``."""
         check_stream(stream)
         check_version(from_version, "from_version", least=1)
-        check_limit(limit)
-        # Versions are consecutive, so a page is a range of versions (the primary key's order).
-        until = _NO_END if limit is None else from_version + limit
+        until = page_end(from_version, limit)
         with self._lock:
             try:
                 rows = (

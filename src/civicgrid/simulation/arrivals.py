@@ -27,7 +27,7 @@ from civicgrid.domain.units import UnitTree
 from civicgrid.plugins.builtin.dispatch import dispatch_sample
 from civicgrid.simulation.presets import Behaviour, Preset
 
-__all__ = ["Places", "day_arrivals", "day_start", "request_texts"]
+__all__ = ["Places", "day_arrivals", "day_start", "day_topics", "request_texts"]
 
 
 @functools.cache
@@ -75,7 +75,7 @@ def day_arrivals(
     weekly = behaviour.weekly
     mean = places.residents * behaviour.requests_per_resident_year / 365.0
     mean *= weekly[day.weekday()] * 7 / sum(weekly)
-    count = max(0, round(rng.gauss(mean, math.sqrt(mean)))) if mean > 0 else 0
+    count = _count(mean, rng)
     hours = list(itertools.accumulate(behaviour.hourly))
     channels = [Channel(c) for c in behaviour.channels]
     channel_weights = list(itertools.accumulate(behaviour.channels.values()))
@@ -98,6 +98,30 @@ def day_arrivals(
             )
         )
     return out
+
+
+def day_topics(
+    day: date, places: Places, behaviour: Behaviour, *, seed: int
+) -> dict[str, tuple[float, str]]:
+    """Return the topics raised on ``day`` as ``{case id: (instant, unit)}``, in time order.
+
+    They draw from a generator of their own, seeded by ``seed`` and the day, so the day's
+    requests are the same with deliberation on or off (request methods compare on the same
+    arrivals whatever else runs). Residents raise ``topics_per_thousand_year`` of them,
+    between 08:00 and 21:00, at a place unit in proportion to its residents; ids are
+    ``t<YYYYMMDD>-<n>``.
+    """
+    rng = random.Random(f"{seed}:{day.isoformat()}:topics")  # noqa: S311 - a simulation
+    count = _count(places.residents * behaviour.topics_per_thousand_year / 1000 / 365, rng)
+    midnight = datetime.combine(day, time(), DEFAULT_TZ).timestamp()
+    stamp = day.strftime("%Y%m%d")
+    instants = sorted(midnight + rng.uniform(8, 21) * 3600 for _ in range(count))
+    return {f"t{stamp}-{n:04d}": (when, places.draw(rng)) for n, when in enumerate(instants)}
+
+
+def _count(mean: float, rng: random.Random) -> int:
+    """Draw how many arrive around ``mean``: a normal approximation of the Poisson count."""
+    return max(0, round(rng.gauss(mean, math.sqrt(mean)))) if mean > 0 else 0
 
 
 def day_start(start: date, number: int) -> datetime:

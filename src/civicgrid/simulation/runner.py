@@ -19,7 +19,6 @@ would. Interrupted between commits, the store holds whole days only.
 from __future__ import annotations
 
 import heapq
-import math
 import random
 import time
 from collections.abc import Callable
@@ -38,14 +37,14 @@ from civicgrid.report.indicators import IndicatorBuilder
 from civicgrid.serialization import make_converter
 from civicgrid.simulation import agents
 from civicgrid.simulation.agents import DATA, Draws, Workforce, accounts_for
-from civicgrid.simulation.arrivals import Places, day_arrivals, day_start
+from civicgrid.simulation.arrivals import Places, day_arrivals, day_start, day_topics
 from civicgrid.simulation.presets import Preset
 from civicgrid.simulation.presets import preset as find_preset
 from civicgrid.simulation.summary import PointsTotals, Summary, summary_of
 from civicgrid.store.codec import case_stream, encode_events, encode_transactions, ledger_stream
 from civicgrid.store.errors import StorageFault
 from civicgrid.store.protocol import Batch, EventStore
-from civicgrid.store.streams import load_case, load_ledger, read_events, read_transactions
+from civicgrid.store.streams import load_case, read_events, read_transactions
 from civicgrid.workflows.actor import Actor
 from civicgrid.workflows.case import Case
 from civicgrid.workflows.clock import ManualClock
@@ -146,9 +145,7 @@ def _check(*, days: object, seed: object, scale: object) -> None:
 class _Track:
     """How the driver moves the cases of one method: its policy, workers and meeting days."""
 
-    def __init__(
-        self, registry: Registry, key: str, preset: Preset, *, rated: bool, tree: UnitTree | None
-    ) -> None:
+    def __init__(self, registry: Registry, key: str, *, rated: bool) -> None:
         self.key = key
         self.method = registry.method(key)
         self.policy = agents.read_policy(self.method)
@@ -163,10 +160,8 @@ class _Track:
         self.ladder = frozenset(level.key for level in self.method.escalation)
         self.schedule = registry.meeting_schedules.get(key)
         self.waits = self.schedule.steps if self.schedule is not None else frozenset()
-        self.preset = preset
         self.workforce: Workforce | None = None
-        if tree is not None:
-            self.workforce = Workforce(tree, preset, self.method)
+        """Set once the district is built (``_Run._ready``)."""
         roles = self.method.open_roles
         self.opener = Actor(
             id="resident", roles=frozenset({"resident"}) if "resident" in roles else roles
@@ -194,9 +189,9 @@ class _Run:
         self.tracks: dict[str, _Track] = {}
         for key, rated in ((requests_key, True), (deliberation_key, False)):
             if key is not None and key not in self.tracks:
-                self.tracks[key] = _Track(registry, key, preset, rated=rated, tree=None)
+                self.tracks[key] = _Track(registry, key, rated=rated)
         if REDEMPTION in registry.methods and REDEMPTION not in self.tracks:
-            self.tracks[REDEMPTION] = _Track(registry, REDEMPTION, preset, rated=False, tree=None)
+            self.tracks[REDEMPTION] = _Track(registry, REDEMPTION, rated=False)
         self.seed = seed
         self.start = start
         self.store = store
@@ -273,8 +268,8 @@ class _Run:
             raise InvalidData("simulation to resume", problems)
         tree = UnitTree(_unit_of(r.data) for r in self.store.read("district:units"))
         if self.store.version(ledger_stream(LEDGER)):
-            accounts = accounts_for(read_transactions(self.store, LEDGER))
-            self.ledger = load_ledger(self.store, LEDGER, accounts=accounts)
+            transactions = read_transactions(self.store, LEDGER)
+            self.ledger = Ledger.replay(transactions, accounts=accounts_for(transactions))
             self.totals.fold(self.ledger, self.ledger)
         self._ready(tree)
         for stream in self.store.streams("case:"):
@@ -374,7 +369,7 @@ class _Run:
             heapq.heappush(agenda, (request.submitted_at.timestamp(), request.id, 0))
         topics: dict[str, tuple[float, str]] = {}
         if self.deliberation_key is not None:
-            topics = self._topics(today, midnight)
+            topics = day_topics(today, self.places, self.behaviour, seed=self.seed)
             for key, (when, _unit) in topics.items():
                 heapq.heappush(agenda, (when, key, 0))
         for when, key in volunteering:
@@ -417,21 +412,6 @@ class _Run:
             actor = Actor(id=f"intake:{request.channel.value}", roles=roles)
             self.openers[request.channel.value] = actor
         return actor
-
-    def _topics(self, today: date, midnight: float) -> dict[str, tuple[float, str]]:
-        """Return the day's topics as ``{case id: (instant, unit)}``, from their own generator.
-
-        A generator of their own keeps the day's requests the same with deliberation on or
-        off, so request methods compare on the same arrivals whatever else runs.
-        """
-        rng = random.Random(f"{self.seed}:{today.isoformat()}:topics")  # noqa: S311
-        mean = self.places.residents * self.behaviour.topics_per_thousand_year / 1000 / 365
-        count = max(0, round(rng.gauss(mean, math.sqrt(mean)))) if mean > 0 else 0
-        stamp = today.strftime("%Y%m%d")
-        instants = sorted(midnight + rng.uniform(8, 21) * 3600 for _ in range(count))
-        return {
-            f"t{stamp}-{n:04d}": (when, self.places.draw(rng)) for n, when in enumerate(instants)
-        }
 
     def _raise_topic(self, case_id: str, unit: str, at: datetime) -> None:
         """Open a topic a resident raised, in the deliberation method's first step."""

@@ -17,7 +17,7 @@ escaped: the file opens with no network. Labels are Chinese first, English besid
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -310,19 +310,11 @@ class _Page:
                 [("按期率 on time", [total.deadlines[k].on_time_rate for k in keys])],
                 percent=True,
             )
-        shares = total.share_closed_at_level
-        if shares:
-            levels = self._level_labels()
-            order = list(levels)
-            ordered = sorted(
-                shares, key=lambda v: (v not in order, order.index(v) if v in order else 0)
-            )
-            self.chart(
-                "各层级办结占比 share closed at each level",
-                [levels.get(v or "", "未分层级 no level") for v in ordered],
-                [("办结占比 share closed", [shares[v] for v in ordered])],
-                percent=True,
-            )
+        self._level_shares(
+            "各层级办结占比 share closed at each level",
+            total.share_closed_at_level,
+            list(self._level_labels()),
+        )
         buckets = [0] * (len(_CLOSE_BUCKETS) + 1)
         for of, took in builder.closing_times():
             if of != method:
@@ -353,19 +345,12 @@ class _Page:
                 [("按期率 on time", [figures.deadlines[k].on_time_rate for k in keys])],
                 percent=True,
             )
-        shares = figures.share_closed_at_level
-        if shares:
-            levels = self._level_labels()
-            ladder = [level.key for level in own.escalation] if own else []
-            ordered = sorted(
-                shares, key=lambda v: (v not in ladder, ladder.index(v) if v in ladder else 0)
-            )
-            self.chart(
-                "议题各层级办结占比 topics: share closed at each level",
-                [levels.get(v or "", "未分层级 no level") for v in ordered],
-                [("办结占比 share closed", [shares[v] for v in ordered])],
-                percent=True,
-            )
+        ladder = [level.key for level in own.escalation] if own else []
+        self._level_shares(
+            "议题各层级办结占比 topics: share closed at each level",
+            figures.share_closed_at_level,
+            ladder,
+        )
 
     def points(self, run: Run) -> None:
         self.heading("积分 Points", "points")
@@ -457,6 +442,23 @@ class _Page:
         )
 
     # ------------------------------------------------------------------ labels
+
+    def _level_shares(
+        self, title: str, shares: Mapping[str | None, float], order: list[str]
+    ) -> None:
+        """Chart the share closed at each level, ``order``'s levels first, if any closed."""
+        if not shares:
+            return
+        levels = self._level_labels()
+        ordered = sorted(
+            shares, key=lambda v: (v not in order, order.index(v) if v in order else 0)
+        )
+        self.chart(
+            title,
+            [levels.get(v or "", "未分层级 no level") for v in ordered],
+            [("办结占比 share closed", [shares[v] for v in ordered])],
+            percent=True,
+        )
 
     def _level_labels(self) -> dict[str, str]:
         out: dict[str, str] = {}

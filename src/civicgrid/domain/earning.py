@@ -272,45 +272,70 @@ def assess(
     if not rule.matches(activity):
         raise ValueError(f"rule {rule.key!r} does not match activity {activity.key!r}")
     day = activity.at.astimezone(rule.tz).date()
-    period = rule.period.key_of(day)
+    return _assess_matched(
+        rule,
+        activity,
+        day=day,
+        period=rule.period.key_of(day),
+        roles=roles,
+        earned_today=earned_today,
+        earned_in_period=earned_in_period,
+    )
+
+
+def _assess_matched(
+    rule: EarningRule,
+    activity: Activity,
+    *,
+    day: date,
+    period: str,
+    roles: Iterable[str],
+    earned_today: Mapping[str, int],
+    earned_in_period: Mapping[str, int],
+) -> Award:
+    """:func:`assess` for a rule known to match, with the activity's ``day`` and ``period``.
+
+    The callers checked ``rule.matches(activity)`` and computed ``day`` in ``rule.tz`` (and
+    ``period`` from it) already, so neither is done again here.
+    """
     earner = activity.earner(rule)
-
-    def award(outcome: AwardOutcome, grants: tuple[Grant, ...] = ()) -> Award:
-        return Award(
-            rule=rule.key,
-            activity=activity.key,
-            earner=earner,
-            at=activity.at,
-            day=day,
-            period=period,
-            outcome=outcome,
-            grants=grants,
-        )
-
-    if earner is None:
-        return award(AwardOutcome.NO_EARNER)
-    if rule.roles and not rule.roles.intersection(roles):
-        return award(AwardOutcome.INELIGIBLE)
-    units = activity.quantity // rule.per
     grants: list[Grant] = []
-    for currency, amount in rule.amounts.items():
-        due = amount * units
-        granted, capped = due, None
-        for name, caps, earned in (
-            ("day", rule.day_caps, earned_today),
-            ("period", rule.period_caps, earned_in_period),
-        ):
-            cap = caps.get(currency)
-            if cap is not None and granted > max(cap - earned.get(currency, 0), 0):
-                granted, capped = max(cap - earned.get(currency, 0), 0), name
-        grants.append(Grant(currency=currency, due=due, amount=granted, capped=capped))
-    if not any(g.amount for g in grants):
-        outcome = AwardOutcome.CAPPED
-    elif any(g.capped for g in grants):
-        outcome = AwardOutcome.PARTIAL
+    if earner is None:
+        outcome = AwardOutcome.NO_EARNER
+    elif rule.roles and not rule.roles.intersection(roles):
+        outcome = AwardOutcome.INELIGIBLE
     else:
-        outcome = AwardOutcome.FULL
-    return award(outcome, tuple(grants))
+        units = activity.quantity // rule.per
+        for currency, amount in rule.amounts.items():
+            due = amount * units
+            granted, capped = due, None
+            day_cap = rule.day_caps.get(currency)
+            if day_cap is not None:
+                left = max(day_cap - earned_today.get(currency, 0), 0)
+                if granted > left:
+                    granted, capped = left, "day"
+            period_cap = rule.period_caps.get(currency)
+            if period_cap is not None:
+                left = max(period_cap - earned_in_period.get(currency, 0), 0)
+                if granted > left:
+                    granted, capped = left, "period"
+            grants.append(Grant(currency=currency, due=due, amount=granted, capped=capped))
+        if not any(g.amount for g in grants):
+            outcome = AwardOutcome.CAPPED
+        elif any(g.capped for g in grants):
+            outcome = AwardOutcome.PARTIAL
+        else:
+            outcome = AwardOutcome.FULL
+    return Award(
+        rule=rule.key,
+        activity=activity.key,
+        earner=earner,
+        at=activity.at,
+        day=day,
+        period=period,
+        outcome=outcome,
+        grants=tuple(grants),
+    )
 
 
 def issuer_account(currency: str) -> str:
@@ -366,18 +391,26 @@ class EarnedTally:
     its room under the caps.
     """
 
-    __slots__ = ("_by_day", "_by_period", "_earns")
+    __slots__ = ("_by_day", "_by_period", "_earns", "_earns_by_period")
 
     def __init__(self) -> None:
         self._by_day: dict[tuple[str, str, str], dict[str, int]] = {}
         self._by_period: dict[tuple[str, str, str], dict[str, int]] = {}
         self._earns: dict[str, Mapping[str, Any]] = {}
+        # The keys of ``_earns`` by (rule, period) of their data, each key under exactly one,
+        # so :meth:`prune` visits only the periods it may drop, not every earn held.
+        self._earns_by_period: dict[tuple[str, str], set[str]] = {}
 
     def fold(self, transaction: Transaction) -> None:
         """Count ``transaction`` if it is an earn under a rule or the reversal of one."""
         if transaction.kind == "earn" and "rule" in transaction.data:
-            self._earns[transaction.key] = transaction.data
-            self._add(transaction.data, 1)
+            key, data = transaction.key, transaction.data
+            replaced = self._earns.get(key)
+            self._earns[key] = data
+            self._add(data, 1)
+            if replaced is not None:  # booked again under a key forgotten by the ledger
+                self._earns_by_period.get(_rule_period(replaced), set()).discard(key)
+            self._earns_by_period.setdefault(_rule_period(data), set()).add(key)
         elif transaction.reverses is not None and transaction.reverses in self._earns:
             self._add(self._earns[transaction.reverses], -1)
 
@@ -401,15 +434,19 @@ class EarnedTally:
             del self._by_day[key]
         for key in [k for k in self._by_period if k[1] in periods and k[2] < periods[k[1]]]:
             del self._by_period[key]
-        stale = [
-            key
-            for key, data in self._earns.items()
-            if str(data["day"]) < first
-            and str(data["rule"]) in periods
-            and str(data["period"]) < periods[str(data["rule"])]
+        past = [
+            slot
+            for slot in self._earns_by_period
+            if slot[0] in periods and slot[1] < periods[slot[0]]
         ]
-        for earn in stale:
-            del self._earns[earn]
+        for slot in past:
+            keys = self._earns_by_period[slot]
+            stale = {key for key in keys if str(self._earns[key]["day"]) < first}
+            for earn in stale:
+                del self._earns[earn]
+            keys -= stale
+            if not keys:
+                del self._earns_by_period[slot]
 
     def earned_on(self, earner: str, rule: str, day: date) -> Mapping[str, int]:
         """Return what ``earner`` earned under ``rule`` on ``day``, by currency."""
@@ -432,3 +469,33 @@ class EarnedTally:
             earned_today=self.earned_on(earner or "", rule.key, day),
             earned_in_period=self.earned_in(earner or "", rule.key, rule.period.key_of(day)),
         )
+
+    def assess_matched(
+        self,
+        rule: EarningRule,
+        activity: Activity,
+        day: date,
+        roles: Callable[[str], Iterable[str]],
+    ) -> Award:
+        """:meth:`assess` for a caller that checked ``rule.matches(activity)`` already.
+
+        ``day`` is the activity's date in ``rule.tz`` (``activity.at.astimezone(rule.tz)``),
+        which the caller computed once per rule; the result is the same as :meth:`assess`.
+        The points desk uses it, having picked the rules by their match.
+        """
+        earner = activity.earner(rule)
+        period = rule.period.key_of(day)
+        return _assess_matched(
+            rule,
+            activity,
+            day=day,
+            period=period,
+            roles=roles(earner) if earner is not None else (),
+            earned_today=self.earned_on(earner or "", rule.key, day),
+            earned_in_period=self.earned_in(earner or "", rule.key, period),
+        )
+
+
+def _rule_period(data: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the (rule, period) an earn's data counts under, as :meth:`EarnedTally.prune` reads."""
+    return str(data["rule"]), str(data["period"])

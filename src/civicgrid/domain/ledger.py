@@ -479,10 +479,13 @@ class Ledger:
                     f"transaction {transaction.key!r} reverses unknown {transaction.reverses!r}",
                     f"交易 {transaction.key!r} 冲正的交易 {transaction.reverses!r} 不存在",
                 )
+            accounts = self._accounts
             sums: dict[str, int] = {}
             moves: dict[str, int] = {}
             for posting in transaction.postings:
-                account = self.account(posting.account)
+                account = accounts.get(posting.account)
+                if account is None:
+                    raise UnknownAccount(posting.account)
                 sums[account.currency] = sums.get(account.currency, 0) + posting.amount
                 moves[posting.account] = moves.get(posting.account, 0) + posting.amount
             if any(sums.values()):
@@ -490,7 +493,7 @@ class Ledger:
             balances = self._balances
             for account_id, amount in moves.items():
                 after = balances[account_id] + amount
-                if after < 0 and not self._accounts[account_id].may_go_negative:
+                if after < 0 and not accounts[account_id].may_go_negative:
                     raise InsufficientBalance(
                         transaction.key, account_id, balances[account_id], amount
                     )

@@ -119,6 +119,13 @@ class PointsDesk:
         self._keep_awards = keep_awards
         self._horizon: date | None = None
         self._clear_after: datetime | None = None
+        # The rules matching each kind of activity: rules are frozen and fixed at __init__,
+        # and EarningRule.matches reads only the four fields of the kind.
+        self._matching: dict[tuple[str | None, ...], tuple[EarningRule, ...]] = {}
+        # Holder accounts built so far, by id, so an award does not build and validate one
+        # again each time (still opened each time: someone may have closed it). One entry per
+        # earner and currency, like the ledger's accounts: it grows with earners, not history.
+        self._holders: dict[str, Account] = {}
         self._catch_up()
 
     @classmethod
@@ -212,51 +219,56 @@ class PointsDesk:
                     default=None,
                 )
 
+    def _rules_for(self, activity: Activity) -> tuple[EarningRule, ...]:
+        """Return the rules paying for ``activity``, in rule order (looked up once per kind)."""
+        kind = (activity.name, activity.method, activity.trigger, activity.target)
+        rules = self._matching.get(kind)
+        if rules is None:
+            rules = tuple(rule for rule in self._rules.values() if rule.matches(activity))
+            self._matching[kind] = rules
+        return rules
+
+    def _holder(self, owner: str, currency: str) -> Account:
+        """Return the holder account of ``owner`` in ``currency``, as the desk opens it."""
+        account_id = holder_account(owner, currency)
+        account = self._holders.get(account_id)
+        if account is None:
+            account = Account(id=account_id, currency=currency, owner=owner)
+            self._holders[account_id] = account
+        return account
+
     def _award(self, activity: Activity, booked_at: datetime | None) -> tuple[Award, ...]:
         out: list[Award] = []
+        rules = self._rules_for(activity)
+        # The activity's date in each matching rule's timezone, converted once per rule.
+        days = [activity.at.astimezone(rule.tz).date() for rule in rules]
         horizon, clear_after = self._horizon, self._clear_after
         if (
             horizon is not None
             and clear_after is not None
             and activity.at < clear_after
-            and any(
-                activity.at.astimezone(rule.tz).date() < horizon
-                for rule in self._rules.values()
-                if rule.matches(activity)
-            )
+            and any(day < horizon for day in days)
         ):
             raise InvalidData(
                 f"activity {activity.key!r}",
                 [Problem("at", f"is before {horizon.isoformat()}, which the desk has forgotten")],
             )
         with self._lock:
-            for rule in self._rules.values():
-                if not rule.matches(activity):
-                    continue
+            for rule, day in zip(rules, days, strict=True):
                 key = f"earn:{activity.key}:{rule.key}"
                 if self._booked(key):
                     continue
                 self._catch_up()
-                award = self._tally.assess(rule, activity, self._roles_of)
+                award = self._tally.assess_matched(rule, activity, day, self._roles_of)
                 earner = award.earner
-                transaction = (
-                    None
-                    if earner is None
-                    else award_transaction(
-                        award, key=key, owner=self._owner_of(earner), at=booked_at
-                    )
-                )
-                if transaction is not None and earner is not None:
-                    for currency in award.booked:
-                        self._ledger.open(
-                            Account(
-                                id=holder_account(self._owner_of(earner), currency),
-                                currency=currency,
-                                owner=self._owner_of(earner),
-                            )
-                        )
-                    self._ledger.post(transaction)
-                    self._catch_up()
+                if earner is not None:
+                    owner = self._owner_of(earner)
+                    transaction = award_transaction(award, key=key, owner=owner, at=booked_at)
+                    if transaction is not None:
+                        for currency in award.booked:
+                            self._ledger.open(self._holder(owner, currency))
+                        self._ledger.post(transaction)
+                        self._catch_up()
                 if self._keep_awards:
                     self._awards.append(award)
                 out.append(award)

@@ -39,7 +39,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
-from itertools import count, repeat
+from itertools import chain, count, repeat
 from pathlib import Path
 from typing import Final
 
@@ -294,7 +294,7 @@ class SQLiteStore:
         next_id = connection.execute("SELECT coalesce(max(id), 0) + 1 FROM streams").fetchone()[0]
         new_streams: list[tuple[int, str, int]] = []
         moved: list[tuple[int, int]] = []
-        rows: list[tuple[int, int, str]] = []
+        appended: list[tuple[int, int, list[str]]] = []
         for name, (texts, expected) in encoded.items():
             versions[name] = expected + len(texts)
             if not texts:
@@ -305,7 +305,13 @@ class SQLiteStore:
             else:
                 stream_id, next_id = next_id, next_id + 1
                 new_streams.append((stream_id, name, versions[name]))
-            rows.extend(zip(repeat(stream_id), count(expected + 1), texts, strict=False))
+            appended.append((stream_id, expected, texts))
+        # Rows are made as SQLite takes them, not kept in a list: a day's commit holds
+        # thousands, and each kept tuple would count towards the next garbage collection.
+        rows = chain.from_iterable(
+            zip(repeat(stream_id), count(expected + 1), texts)
+            for stream_id, expected, texts in appended
+        )
         try:
             connection.executemany(
                 "INSERT INTO streams (id, name, version) VALUES (?, ?, ?)", new_streams

@@ -22,13 +22,13 @@ space; an overlap is found by bisection, so a year of slots books in well under 
 from __future__ import annotations
 
 import bisect
-import enum
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 
 import attrs
 from dateutil.rrule import rrule, rruleset, rrulestr
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.time import DEFAULT_TZ, require_aware
 from civicgrid.errors import CivicGridError, InvalidData, NaiveDatetimeError, Problem
 
@@ -49,7 +49,7 @@ Window = tuple[datetime, datetime]
 """An interval ``[start, end)`` of aware instants."""
 
 
-class BookingRefusal(enum.StrEnum):
+class BookingRefusal(Labelled):
     """Why a booking was refused."""
 
     UNKNOWN_SPACE = "unknown_space"
@@ -58,16 +58,6 @@ class BookingRefusal(enum.StrEnum):
     NOT_ON_SLOTS = "not_on_slots"
     ALREADY_BEGUN = "already_begun"
     OVERLAP = "overlap"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese reason."""
-        return _REFUSAL_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English reason."""
-        return _REFUSAL_LABELS[self][1]
 
 
 _REFUSAL_LABELS = {
@@ -78,6 +68,7 @@ _REFUSAL_LABELS = {
     BookingRefusal.ALREADY_BEGUN: ("预约时段已开始", "the slot has already begun"),
     BookingRefusal.OVERLAP: ("与已有预约冲突", "overlaps another booking"),
 }
+register_labels(_REFUSAL_LABELS)
 
 
 class UnknownSpace(CivicGridError, LookupError):

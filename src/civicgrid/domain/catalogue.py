@@ -14,13 +14,13 @@ be typed in and drift. A :class:`Redemption` is the record of one such claim.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.people import Roster, Seat
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-class IssuerKind(enum.StrEnum):
+class IssuerKind(Labelled):
     """Who puts rewards up: the city, a district, a merchant circle, a shop, a community."""
 
     CITY = "city"
@@ -46,16 +46,6 @@ class IssuerKind(enum.StrEnum):
     MERCHANT_CIRCLE = "merchant_circle"
     MERCHANT = "merchant"
     COMMUNITY = "community"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _ISSUER_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _ISSUER_LABELS[self][1]
 
 
 _ISSUER_LABELS: dict[IssuerKind, tuple[str, str]] = {
@@ -65,25 +55,16 @@ _ISSUER_LABELS: dict[IssuerKind, tuple[str, str]] = {
     IssuerKind.MERCHANT: ("商家（红城星店）", "merchant (red-city star shop)"),
     IssuerKind.COMMUNITY: ("社区", "community"),
 }
+register_labels(_ISSUER_LABELS)
 
 
-class RewardKind(enum.StrEnum):
+class RewardKind(Labelled):
     """What an item is: a ticket, goods, a discount, a service."""
 
     TICKET = "ticket"
     GOODS = "goods"
     DISCOUNT = "discount"
     SERVICE = "service"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _REWARD_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _REWARD_LABELS[self][1]
 
 
 _REWARD_LABELS: dict[RewardKind, tuple[str, str]] = {
@@ -92,25 +73,16 @@ _REWARD_LABELS: dict[RewardKind, tuple[str, str]] = {
     RewardKind.DISCOUNT: ("折扣优惠", "discount"),
     RewardKind.SERVICE: ("服务", "service"),
 }
+register_labels(_REWARD_LABELS)
 
 
-class RedemptionStatus(enum.StrEnum):
+class RedemptionStatus(Labelled):
     """Where a redemption stands; only a reserved one still holds points and stock."""
 
     RESERVED = "reserved"
     FULFILLED = "fulfilled"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese label."""
-        return _STATUS_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English label."""
-        return _STATUS_LABELS[self][1]
 
 
 _STATUS_LABELS: dict[RedemptionStatus, tuple[str, str]] = {
@@ -119,6 +91,7 @@ _STATUS_LABELS: dict[RedemptionStatus, tuple[str, str]] = {
     RedemptionStatus.CANCELLED: ("已取消，冻结已释放", "cancelled, hold released"),
     RedemptionStatus.EXPIRED: ("逾期未兑付，冻结已释放", "expired, hold released"),
 }
+register_labels(_STATUS_LABELS)
 
 
 # --------------------------------------------------------------------------- errors

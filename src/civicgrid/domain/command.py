@@ -18,7 +18,6 @@ unit of the level directly below it is served (a building whose 单元 all have 
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -26,6 +25,7 @@ from datetime import date, datetime
 import attrs
 
 from civicgrid.domain.findings import Finding, Severity
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.people import Roster, Seat
 from civicgrid.domain.personal import PhoneNumber
 from civicgrid.domain.units import UnitKind, UnitTree
@@ -45,7 +45,7 @@ __all__ = [
 _K = UnitKind
 
 
-class CommandLevel(enum.StrEnum):
+class CommandLevel(Labelled):
     """A level of the five-level command system, from the district down to the building."""
 
     DISTRICT_TASK_FORCE = "district_task_force"
@@ -53,16 +53,6 @@ class CommandLevel(enum.StrEnum):
     COMMUNITY_STATION = "community_station"
     COMPOUND_POINT = "compound_point"
     BUILDING_CONTACT = "building_contact"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (``小区（院落）服务点``), as in the Chenghua document."""
-        return _LEVELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name (``compound service point``)."""
-        return _LEVELS[self][1]
 
     @property
     def unit_kinds(self) -> frozenset[UnitKind]:
@@ -102,6 +92,7 @@ _LEVELS: dict[CommandLevel, tuple[str, str, frozenset[UnitKind]]] = {
         frozenset({_K.BUILDING, _K.UNIT}),
     ),
 }
+register_labels({level: (zh, en) for level, (zh, en, _) in _LEVELS.items()})
 _RANK = {level: rank for rank, level in enumerate(CommandLevel)}
 
 

@@ -7,12 +7,12 @@ replays them.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator
 from datetime import date, datetime
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.units import TreeChangeRefused, Unit, UnknownUnit
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class ChangeKind(enum.StrEnum):
+class ChangeKind(Labelled):
     """What a :class:`GridChange` does to the tree."""
 
     ADD = "add"
@@ -34,16 +34,6 @@ class ChangeKind(enum.StrEnum):
     REPLACE = "replace"
     SPLIT = "split"
     MERGE = "merge"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name of the change (``拆分``)."""
-        return _LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name of the change (``split``)."""
-        return _LABELS[self][1]
 
 
 _LABELS: dict[ChangeKind, tuple[str, str]] = {
@@ -54,6 +44,7 @@ _LABELS: dict[ChangeKind, tuple[str, str]] = {
     ChangeKind.SPLIT: ("拆分", "split"),
     ChangeKind.MERGE: ("合并", "merge"),
 }
+register_labels(_LABELS)
 
 # The optional fields each kind uses; every other one must keep its default.
 _USES: dict[ChangeKind, frozenset[str]] = {

@@ -22,7 +22,6 @@ Terms run from ``start`` (inclusive) to ``end`` (exclusive, ``None`` while open)
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Self
@@ -31,6 +30,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from civicgrid.domain.findings import Finding, Severity
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.people import Appointment
 from civicgrid.errors import InvalidData, Problem
 
@@ -46,22 +46,12 @@ __all__ = [
 ]
 
 
-class LinkTarget(enum.StrEnum):
+class LinkTarget(Labelled):
     """What a link's ``to`` names: a unit, an organisation or a person."""
 
     UNIT = "unit"
     ORGANISATION = "organisation"
     PERSON = "person"
-
-    @property
-    def label_zh(self) -> str:
-        """单元, 组织 or 人员."""
-        return _TARGET_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """unit, organisation or person."""
-        return _TARGET_LABELS[self][1]
 
 
 _TARGET_LABELS: dict[LinkTarget, tuple[str, str]] = {
@@ -69,9 +59,10 @@ _TARGET_LABELS: dict[LinkTarget, tuple[str, str]] = {
     LinkTarget.ORGANISATION: ("组织", "organisation"),
     LinkTarget.PERSON: ("人员", "person"),
 }
+register_labels(_TARGET_LABELS)
 
 
-class LinkKind(enum.StrEnum):
+class LinkKind(Labelled):
     """The four links of Huichuan's "四联系" mechanism (seed 002)."""
 
     DISTRICT_LEADER = "district_leader"
@@ -82,16 +73,6 @@ class LinkKind(enum.StrEnum):
     """A member of a community party (general) branch committee keeps a representative."""
     MEMBER_WITHOUT_POST = "member_without_post"
     """A party member without a post keeps residents: households, a building, a group."""
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (``无职党员联系群众``)."""
-        return _LINK_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name (``member without a post ↔ residents``)."""
-        return _LINK_LABELS[self][1]
 
     @property
     def target(self) -> LinkTarget:
@@ -121,6 +102,7 @@ _LINK_LABELS: dict[LinkKind, tuple[str, str, LinkTarget]] = {
         LinkTarget.UNIT,
     ),
 }
+register_labels({kind: (zh, en) for kind, (zh, en, _) in _LINK_LABELS.items()})
 
 
 def _text(value: object) -> bool:

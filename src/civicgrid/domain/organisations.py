@@ -13,12 +13,12 @@ a unit on a date, which are below another, which hold a power.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from datetime import date
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
 __all__ = [
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-class OrgKind(enum.StrEnum):
+class OrgKind(Labelled):
     """The kinds of organisation of DOMAIN.md O12, party and otherwise."""
 
     PARTY_WORKING_COMMITTEE = "party_working_committee"
@@ -51,16 +51,6 @@ class OrgKind(enum.StrEnum):
     MICRO_FUND = "micro_fund"
     COMMUNITY_PARTNER = "community_partner"
     SERVICE_CENTRE = "service_centre"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese name (``微网格党支部`` is a ``party_branch`` bound to a micro grid)."""
-        return _ORG_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English name."""
-        return _ORG_LABELS[self][1]
 
     @property
     def is_party(self) -> bool:
@@ -89,6 +79,7 @@ _ORG_LABELS: dict[OrgKind, tuple[str, str]] = {
     OrgKind.COMMUNITY_PARTNER: ("社区合伙人", "community partner"),
     OrgKind.SERVICE_CENTRE: ("党群服务中心", "party-mass service centre"),
 }
+register_labels(_ORG_LABELS)
 
 _PARTY_KINDS = frozenset(
     {

@@ -15,7 +15,6 @@ Terms run from ``start`` (inclusive) to ``end`` (exclusive); ``Appointment.for_t
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Self
@@ -23,6 +22,7 @@ from typing import Self
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.domain.personal import IdNumber, PersonName, PhoneNumber
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 
-class Seat(enum.StrEnum):
+class Seat(Labelled):
     """The seats people hold in the documents; values are the role keys methods name."""
 
     SECRETARY = "secretary"
@@ -59,16 +59,6 @@ class Seat(enum.StrEnum):
     COMMUNITY_PLANNER = "community_planner"
     VOLUNTEER = "volunteer"
     IN_SERVICE_MEMBER = "in_service_member"
-
-    @property
-    def label_zh(self) -> str:
-        """The Chinese title (``楼栋长``)."""
-        return _SEAT_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English title (``building leader``)."""
-        return _SEAT_LABELS[self][1]
 
 
 _SEAT_LABELS: dict[Seat, tuple[str, str]] = {
@@ -94,6 +84,7 @@ _SEAT_LABELS: dict[Seat, tuple[str, str]] = {
     Seat.VOLUNTEER: ("志愿者", "volunteer"),
     Seat.IN_SERVICE_MEMBER: ("在职党员", "in-service party member"),
 }
+register_labels(_SEAT_LABELS)
 
 
 class UnknownPerson(CivicGridError, LookupError):

@@ -18,12 +18,12 @@ certification rate, workers per grade and per post, promotions in a period.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable
 from datetime import date, datetime
 
 import attrs
 
+from civicgrid.domain.labels import Labelled, register_labels
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 
 __all__ = [
@@ -186,22 +186,12 @@ THREE_POSTS_EIGHTEEN_GRADES = GradeLadder(
 """The common "three posts, eighteen grades" structure; a default a province replaces."""
 
 
-class CertificationLevel(enum.StrEnum):
+class CertificationLevel(Labelled):
     """The national social-work qualification levels (社会工作者职业资格)."""
 
     ASSISTANT = "assistant"
     INTERMEDIATE = "intermediate"
     SENIOR = "senior"
-
-    @property
-    def label_zh(self) -> str:
-        """助理社会工作师, 社会工作师 or 高级社会工作师."""
-        return _LEVEL_LABELS[self][0]
-
-    @property
-    def label_en(self) -> str:
-        """The English title."""
-        return _LEVEL_LABELS[self][1]
 
 
 _LEVEL_LABELS: dict[CertificationLevel, tuple[str, str]] = {
@@ -209,6 +199,7 @@ _LEVEL_LABELS: dict[CertificationLevel, tuple[str, str]] = {
     CertificationLevel.INTERMEDIATE: ("社会工作师", "social worker"),
     CertificationLevel.SENIOR: ("高级社会工作师", "senior social worker"),
 }
+register_labels(_LEVEL_LABELS)
 
 
 # --------------------------------------------------------------------------- records

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import date
 
@@ -11,6 +12,7 @@ from civicgrid.errors import InvalidData, UnknownMethod
 from civicgrid.plugins.registry import Registry, load_registry
 from civicgrid.report.indicators import IndicatorBuilder
 from civicgrid.simulation import LEDGER, Summary, accounts_for, simulate
+from civicgrid.simulation.runner import FULL_COLLECTIONS_AFTER
 from civicgrid.store import MemoryStore, read_events, read_transactions
 from civicgrid.store.streams import load_ledger
 from civicgrid.workflows.clock import FixedClock
@@ -195,3 +197,33 @@ def test_a_store_holding_a_run_is_not_overwritten(registry: Registry) -> None:
             start=date(2026, 2, 1),
         )
     assert store.version("sim:days") == before
+
+
+def test_full_collections_are_rarer_during_the_run_and_restored_after(
+    registry: Registry,
+) -> None:
+    """The collector's thresholds change only while the days run, even when a day fails."""
+    before = gc.get_threshold()
+    seen: list[tuple[int, int, int]] = []
+    simulate(
+        "hefei",
+        days=2,
+        seed=1,
+        store=MemoryStore(),
+        scale=0.01,
+        registry=registry,
+        progress=lambda _done, _days: seen.append(gc.get_threshold()),
+    )
+    assert seen
+    assert all(t == (*before[:2], max(before[2], FULL_COLLECTIONS_AFTER)) for t in seen)
+    assert gc.get_threshold() == before
+
+    def fail(_done: int, _days: int) -> None:
+        raise RuntimeError("the caller's progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar"):
+        simulate(
+            "hefei", days=2, seed=1, store=MemoryStore(), scale=0.01, registry=registry,
+            progress=fail,
+        )  # fmt: skip
+    assert gc.get_threshold() == before

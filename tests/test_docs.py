@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import importlib.util
 import inspect
 import logging
 import re
@@ -18,6 +17,7 @@ import pytest
 import civicgrid
 from civicgrid.plugins import hookspecs
 from civicgrid.workflows.diagram import to_mermaid
+from script_support import load_script
 
 for _needed in ("mkdocs", "material", "mkdocstrings_handlers.python"):
     pytest.importorskip(
@@ -31,12 +31,7 @@ VENDORED = ROOT / "docs" / "assets" / "javascripts"
 
 def load_build_script() -> ModuleType:
     """Import scripts/build_docs.py, which is not a package module."""
-    spec = importlib.util.spec_from_file_location("build_docs", ROOT / "scripts" / "build_docs.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/build_docs.py", "civicgrid_build_docs")
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ compared with what went in.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -20,7 +18,8 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from script_support import load_script
+
 WHEN = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
 COMMAND = "python scripts/hardening_report.py --examples 20 --days 120"
 
@@ -41,26 +40,16 @@ TALLY: dict[str, dict[str, dict[str, int]]] = {
 """A tally as the suites write it; no hostile-strings suite recorded anything."""
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def writer() -> ModuleType:
     """scripts/hardening_report.py as a module."""
-    return _load("civicgrid_hardening_report", ROOT / "scripts" / "hardening_report.py")
+    return load_script("scripts/hardening_report.py", "civicgrid_hardening_report")
 
 
 @pytest.fixture(scope="module")
 def soak_script() -> ModuleType:
     """bench/soak.py as a module."""
-    return _load("civicgrid_bench_soak", ROOT / "bench" / "soak.py")
+    return load_script("bench/soak.py", "civicgrid_bench_soak")
 
 
 def _sample(day: int, rss_mib: float, events: int, seconds: float) -> dict[str, Any]:

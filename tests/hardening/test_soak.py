@@ -11,7 +11,6 @@ a city running the simulation for a year would run out of memory: that is what i
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from script_support import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SOAK = ROOT / "bench" / "soak.py"
@@ -32,13 +33,7 @@ DECAY_LIMIT = 0.25
 
 def load_soak() -> ModuleType:
     """Import bench/soak.py, which is a script, not a package module."""
-    spec = importlib.util.spec_from_file_location("civicgrid_bench_soak", SOAK)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/soak.py", "civicgrid_bench_soak")
 
 
 @pytest.fixture(scope="module")

@@ -7,28 +7,19 @@ writes every record of the run's days, and nothing of the district written befor
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
-import sys
 from pathlib import Path
 from types import ModuleType
 
 from civicgrid.plugins.registry import Registry
 from civicgrid.simulation import simulate
 from civicgrid.store.sqlite import SQLiteStore
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "simulation.py"
+from script_support import load_script
 
 
 def load_bench() -> ModuleType:
     """Import bench/simulation.py, which is a script, not a package module."""
-    spec = importlib.util.spec_from_file_location("civicgrid_bench_simulation", BENCH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench/simulation.py", "civicgrid_bench_simulation")
 
 
 def test_floor_writes_every_record_of_the_days(tmp_path: Path, registry: Registry) -> None:

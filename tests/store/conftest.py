@@ -10,17 +10,16 @@ terminal summary says so loudly; the SQLite and in-memory tests run all the same
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
+
+from script_support import load_script
 
 ENV = "CIVICGRID_TEST_POSTGRES_URL"
 """The environment variable naming the PostgreSQL server the tests use."""
@@ -30,14 +29,7 @@ _state: dict[str, Any] = {"server": None, "reason": None, "given": ENV in os.env
 
 def _script() -> Any:
     """Load scripts/postgres.py (a script, not a package module)."""
-    path = Path(__file__).parents[2] / "scripts" / "postgres.py"
-    spec = importlib.util.spec_from_file_location("civicgrid_pg_script", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/postgres.py", "civicgrid_pg_script")
 
 
 def _start() -> None:

@@ -10,15 +10,12 @@ books once. Each fault injected is counted in the hardening tally.
 
 from __future__ import annotations
 
-import importlib.util
 import socket
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import suppress
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -31,6 +28,7 @@ from civicgrid.store.postgres import MIGRATIONS, PostgresStore
 from civicgrid.store.protocol import EventStore, StoredRecord
 from civicgrid.store.schema import SCHEMA_VERSION
 from hardening_support import Tally
+from script_support import load_script
 from store_support import STORES, open_store
 
 psycopg = pytest.importorskip("psycopg")
@@ -400,16 +398,7 @@ def test_two_attempts_racing_with_one_key_book_once(postgres_url: str) -> None:
 
 def pg_script() -> ModuleType:
     """scripts/postgres.py, loaded once (tests/store/conftest.py may have loaded it)."""
-    name = "civicgrid_pg_script"
-    if name not in sys.modules:
-        path = Path(__file__).parents[2] / "scripts" / "postgres.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_script("scripts/postgres.py", "civicgrid_pg_script")
 
 
 @pytest.fixture

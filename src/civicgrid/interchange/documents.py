@@ -42,6 +42,7 @@ from civicgrid.domain.organisations import Organisation, Organisations
 from civicgrid.domain.people import Appointment, Person, Roster
 from civicgrid.domain.units import Unit, UnitTree
 from civicgrid.errors import InvalidData, Problem
+from civicgrid.interchange.json_kinds import json_kind
 from civicgrid.interchange.units_csv import load_units_csv
 from civicgrid.serialization import make_converter, structure
 
@@ -156,15 +157,6 @@ def document_from_data(data: Any, *, source: str | None = None) -> District:
 _LISTS = ("units", "organisations", "people", "appointments")
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    names = {type(None): "null", dict: "an object", list: "an array", str: "text"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _shape_problems(data: Mapping[str, Any]) -> list[Problem]:
     """Return the lists that are not arrays and the entries that are not objects, by path."""
     problems: list[Problem] = []
@@ -173,11 +165,11 @@ def _shape_problems(data: Mapping[str, Any]) -> list[Problem]:
             continue
         value = data.get(key)
         if not isinstance(value, list):
-            got = "missing" if key not in data else f"expected an array, got {_kind(value)}"
+            got = "missing" if key not in data else f"expected an array, got {json_kind(value)}"
             problems.append(Problem(key, got))
             continue
         problems.extend(
-            Problem(f"{key}[{i}]", f"expected an object, got {_kind(entry)}")
+            Problem(f"{key}[{i}]", f"expected an object, got {json_kind(entry)}")
             for i, entry in enumerate(value)
             if not isinstance(entry, Mapping)
         )

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, TextIO
 from civicgrid.domain.personal import InvalidPersonalData, PersonName, PhoneNumber, mask_text
 from civicgrid.domain.requests import Attachment, Channel, Request, RequestList, Urgency
 from civicgrid.errors import InvalidData, Problem
+from civicgrid.interchange.json_kinds import json_kind
 from civicgrid.interchange.open311.mapping import (
     _CODE_KEY,
     _E,
@@ -78,7 +79,7 @@ def requests_from_open311(
     elif isinstance(data, list):
         records, base = data, ""
     else:
-        message = f"expected a JSON array of service requests, got {_kind(data)}"
+        message = f"expected a JSON array of service requests, got {json_kind(data)}"
         raise InvalidData(_WHAT, [Problem("", message)], source)
     problems: list[Problem] = []
     requests: list[Request] = []
@@ -115,7 +116,7 @@ class _Extension(NamedTuple):
 def _import(record: object, path: str, table: Open311Mapping, out: list[Problem]) -> Request | None:
     """Read one record, adding its problems to ``out``; ``None`` if it has any."""
     if not isinstance(record, Mapping):
-        out.append(Problem(path, f"expected a JSON object, got {_kind(record)}"))
+        out.append(Problem(path, f"expected a JSON object, got {json_kind(record)}"))
         return None
     problems: list[Problem] = []
 
@@ -143,7 +144,7 @@ def _import(record: object, path: str, table: Open311Mapping, out: list[Problem]
         elif key not in _HOME and key not in ext.derived:
             kept = _kept(key, value)
             if kept is None:
-                bad(key, f"not a JSON value: {_kind(value)}")
+                bad(key, f"not a JSON value: {json_kind(value)}")
             else:
                 extra[kept[0]] = kept[1]
     category = None if code is None else table.category_of(code)
@@ -172,15 +173,6 @@ def _import(record: object, path: str, table: Open311Mapping, out: list[Problem]
     )
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    names = {type(None): "null", dict: "an object", list: "an array", str: "text"}
-    return names.get(type(value), type(value).__name__)
-
-
 def _text(
     record: Mapping[str, Any],
     field: str,
@@ -198,7 +190,7 @@ def _text(
     if numbers and isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or not value.strip():
-        bad(field, f"must be non-blank text, got {_kind(value)}")
+        bad(field, f"must be non-blank text, got {json_kind(value)}")
         return None
     return value
 
@@ -206,7 +198,10 @@ def _text(
 def _instant(value: object, bad: _Bad) -> datetime | None:
     field = "requested_datetime"
     if not isinstance(value, str):
-        bad(field, "missing" if value is None else f"expected an ISO 8601 time, got {_kind(value)}")
+        bad(
+            field,
+            "missing" if value is None else f"expected an ISO 8601 time, got {json_kind(value)}",
+        )
         return None
     try:
         parsed = datetime.fromisoformat(value)
@@ -265,7 +260,7 @@ def _name(given: object, family: object, bad: _Bad) -> PersonName | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             parts.append("")
         elif not isinstance(value, str):
-            bad(field, f"must be text, got {_kind(value)}")
+            bad(field, f"must be text, got {json_kind(value)}")
         elif "*" in value:
             bad(field, _MASKED)
         else:
@@ -310,7 +305,7 @@ def _extension(value: object, bad: _Bad) -> _Extension:
     if value is None:
         return _Extension()
     if not isinstance(value, Mapping):
-        bad(EXTENSION, f"expected an object, got {_kind(value)}")
+        bad(EXTENSION, f"expected an object, got {json_kind(value)}")
         return _Extension()
 
     def wrong(key: str, message: str) -> None:
@@ -357,7 +352,7 @@ def _attachments(value: object, wrong: _Bad) -> tuple[Attachment, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list):
-        wrong("attachments", f"expected an array, got {_kind(value)}")
+        wrong("attachments", f"expected an array, got {json_kind(value)}")
         return None
     found: list[Attachment] = []
     fields = ("ref", "media_type", "label")

@@ -188,18 +188,18 @@ def mutated_tables(draw: st.DrawFn) -> str:
 @given(text=unit_tables())
 def test_generated_unit_tables_load_or_name_the_line(text: str, tally: Tally) -> None:
     """A generated table is a whole tree or InvalidData naming lines and columns."""
-    result = _timed(lambda: load_units_csv(io.StringIO(text, newline="")))
-    _count(tally, result)
-    if isinstance(result, InvalidData):
-        _check_csv_refusal(result)
-    else:
-        _check_tree(result)
+    _load_table(text, tally)
 
 
 @settings(FUZZ)
 @given(text=mutated_tables())
 def test_mutated_sample_tables_load_or_name_the_line(text: str, tally: Tally) -> None:
     """The sample table mutated is a whole tree or InvalidData naming lines and columns."""
+    _load_table(text, tally)
+
+
+def _load_table(text: str, tally: Tally) -> None:
+    """Load ``text`` as a unit table: a whole tree, or InvalidData naming lines and columns."""
     result = _timed(lambda: load_units_csv(io.StringIO(text, newline="")))
     _count(tally, result)
     if isinstance(result, InvalidData):

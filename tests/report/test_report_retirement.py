@@ -121,14 +121,22 @@ def same_figures(retiring: IndicatorBuilder, keeping: IndicatorBuilder, as_of: d
     assert sorted(retiring.closing_times()) == sorted(keeping.closing_times())
 
 
-def drive(registry: Registry, actions: list[tuple[Any, ...]]) -> None:
-    """Carry out the actions on an engine watched by a retiring and a keeping builder."""
+def watched(
+    registry: Registry,
+) -> tuple[ManualClock, Engine, IndicatorBuilder, IndicatorBuilder]:
+    """Return a clock, an engine on it, and a retiring and a keeping builder watching it."""
     clock = ManualClock(MONDAY)
     engine = Engine.from_registry(registry, clock=clock)
     retiring = IndicatorBuilder.for_engine(engine)
     keeping = IndicatorBuilder.for_engine(engine, retire_closed=False)
     engine.subscribe(retiring)
     engine.subscribe(keeping)
+    return clock, engine, retiring, keeping
+
+
+def drive(registry: Registry, actions: list[tuple[Any, ...]]) -> None:
+    """Carry out the actions on an engine watched by a retiring and a keeping builder."""
+    clock, engine, retiring, keeping = watched(registry)
     actor = everyone(registry)
     cases: list[Case] = []
     for kind, a, b, c, seconds in actions:
@@ -188,12 +196,7 @@ def test_a_retiring_builder_gives_the_figures_of_one_keeping_every_record(
 
 def test_a_reopened_case_is_retired_only_once_closed_for_good(registry: Registry) -> None:
     """Rated unsatisfied, a 53522 case goes back to 接到问题: it stays until it is closed."""
-    clock = ManualClock(MONDAY)
-    engine = Engine.from_registry(registry, clock=clock)
-    retiring = IndicatorBuilder.for_engine(engine)
-    keeping = IndicatorBuilder.for_engine(engine, retire_closed=False)
-    engine.subscribe(retiring)
-    engine.subscribe(keeping)
+    clock, engine, retiring, keeping = watched(registry)
     actor = everyone(registry)
     case = engine.open("immediate_53522", actor=actor, data={"unit": "g1"})
 

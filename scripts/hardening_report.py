@@ -31,7 +31,6 @@ import importlib.util
 import json
 import os
 import platform
-import re
 import shlex
 import subprocess
 import sys
@@ -222,19 +221,11 @@ def _mib(value: float) -> str:
 
 def memory_chart(soak: Mapping[str, Any]) -> str:
     """Return the soak's RSS by simulated day as an inline SVG line chart (pygal)."""
-    from civicgrid.report.charts import pygal_module  # noqa: PLC0415
+    from civicgrid.report.charts import chart_style, inline_svg, pygal_module  # noqa: PLC0415
 
     pygal = pygal_module()
     samples = soak["samples"]
-    style = pygal.style.Style(
-        font_family='"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif',
-        background="white",
-        plot_background="white",
-        title_font_size=14,
-        label_font_size=11,
-        major_label_font_size=11,
-        legend_font_size=11,
-    )
+    style = chart_style()
     chart = pygal.Line(
         js=[],
         disable_xml_declaration=True,
@@ -257,12 +248,7 @@ def memory_chart(soak: Mapping[str, Any]) -> str:
     if any(s.get("traced_bytes") for s in samples):
         chart.add("tracemalloc", [round((s["traced_bytes"] or 0) / 2**20, 1) for s in samples])
         chart.show_legend = True
-    svg: str = chart.render(is_unicode=True)
-    svg = re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
-    svg = re.sub(r"<script\b.*?</script>", "", svg, flags=re.DOTALL)
-    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
-    svg = re.sub(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-                 CHART_ID, svg)  # fmt: skip
+    svg = inline_svg(chart.render(is_unicode=True), CHART_ID)
     return " ".join(line.strip() for line in svg.splitlines() if line.strip())
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from civicgrid.errors import CivicGridError
 
-__all__ = ["MissingReportExtra", "bar_chart", "pygal_module"]
+__all__ = ["MissingReportExtra", "bar_chart", "chart_style", "inline_svg", "pygal_module"]
 
 Series = Sequence[tuple[str, Sequence[float | None]]]
 """Named series: ``(label, one value per x label)``; ``None`` where there is no value."""
@@ -65,16 +65,7 @@ def bar_chart(
     ``chart_id`` must be unique in the page (it scopes the chart's style).
     """
     pygal = pygal_module()
-    style = pygal.style.Style(
-        font_family=_FONT,
-        background="white",
-        plot_background="white",
-        title_font_size=14,
-        label_font_size=11,
-        major_label_font_size=11,
-        legend_font_size=11,
-        value_font_size=10,
-    )
+    style = chart_style(value_font_size=10)
     config: dict[str, Any] = {
         "js": [],
         "disable_xml_declaration": True,
@@ -101,7 +92,29 @@ def bar_chart(
     chart.x_labels = list(x_labels)
     for label, values in series:
         chart.add(label, list(values))
-    svg: str = chart.render(is_unicode=True)
+    return inline_svg(chart.render(is_unicode=True), chart_id)
+
+
+def chart_style(**overrides: Any) -> Any:
+    """Return the report's pygal style (white, fonts that draw Chinese), with ``overrides``."""
+    return pygal_module().style.Style(
+        font_family=_FONT,
+        background="white",
+        plot_background="white",
+        title_font_size=14,
+        label_font_size=11,
+        major_label_font_size=11,
+        legend_font_size=11,
+        **overrides,
+    )
+
+
+def inline_svg(svg: str, chart_id: str) -> str:
+    """Return pygal's ``svg`` ready to sit inline in a page that opens with no network.
+
+    Comments, the tooltip script and namespace URLs go; pygal's random chart id becomes
+    ``chart_id``, which must be unique in the page (it scopes the chart's style).
+    """
     svg = _SCRIPT.sub("", _COMMENT.sub("", svg))
     svg = _NAMESPACE.sub("", svg)
     return _CHART_ID.sub(chart_id, svg)

@@ -269,8 +269,7 @@ def assess(
     currency, for the activity's day and period. Each currency is cut to the tighter of the
     two caps left; the outcome is PARTIAL when any currency was cut, CAPPED when nothing is left.
     """
-    if not rule.matches(activity):
-        raise ValueError(f"rule {rule.key!r} does not match activity {activity.key!r}")
+    _require_match(rule, activity)
     day = activity.at.astimezone(rule.tz).date()
     return _assess_matched(
         rule,
@@ -281,6 +280,12 @@ def assess(
         earned_today=earned_today,
         earned_in_period=earned_in_period,
     )
+
+
+def _require_match(rule: EarningRule, activity: Activity) -> None:
+    """Raise ``ValueError`` (a caller's mistake) unless ``rule`` matches ``activity``."""
+    if not rule.matches(activity):
+        raise ValueError(f"rule {rule.key!r} does not match activity {activity.key!r}")
 
 
 def _assess_matched(
@@ -460,15 +465,8 @@ class EarnedTally:
         self, rule: EarningRule, activity: Activity, roles: Callable[[str], Iterable[str]]
     ) -> Award:
         """Run :func:`assess` with this tally's totals and ``roles(earner)``."""
-        earner = activity.earner(rule)
-        day = activity.at.astimezone(rule.tz).date()
-        return assess(
-            rule,
-            activity,
-            roles=roles(earner) if earner is not None else (),
-            earned_today=self.earned_on(earner or "", rule.key, day),
-            earned_in_period=self.earned_in(earner or "", rule.key, rule.period.key_of(day)),
-        )
+        _require_match(rule, activity)
+        return self.assess_matched(rule, activity, activity.at.astimezone(rule.tz).date(), roles)
 
     def assess_matched(
         self,

@@ -196,10 +196,8 @@ def floor(path: Path) -> dict[str, Any]:
     outside the timed sections, so memory stays small on a year's run.
     """
     source = sqlite3.connect(path)
-    per_day = [
-        json.loads(text)["events"] + json.loads(text)["transactions"] + 1
-        for (text,) in source.execute(FLOOR_DAYS_SQL)
-    ]
+    days = [json.loads(text) for (text,) in source.execute(FLOOR_DAYS_SQL)]
+    per_day = [d["events"] + d["transactions"] + 1 for d in days]
     (total,) = source.execute("SELECT count(*) FROM records").fetchone()
     cursor = source.execute("SELECT stream, version, data FROM records ORDER BY rowid")
     # The first commit (meta, units, organisations) is the district, not the days: skipped.

@@ -103,16 +103,16 @@ def decode_event(case_id: str, version: int, record: JSONValue) -> Event:
     A record that is not an event raises :class:`InvalidData` naming the record and each
     field that is wrong (``kind``, ``at`` …), never a bare ``TypeError``.
     """
-    problems = _event_problems(record)
-    if problems or not isinstance(record, list):
+    problems, instant = _event_problems(record)
+    if problems or instant is None or not isinstance(record, list):
         raise InvalidData(f"stored event {version} of stream {case_stream(case_id)!r}", problems)
     fields = record + [None] * (_FIELDS - len(record))
-    kind, at, actor, trigger, source, target, level, assignee, data = fields
+    kind, _at, actor, trigger, source, target, level, assignee, data = fields
     return Event(
         case_id,
         version,
         EventKind(kind),
-        _fromisoformat(at),
+        instant,
         actor,
         trigger,
         source,
@@ -129,11 +129,14 @@ _SHORTEST = 6
 """``[kind, at, actor, trigger, source, target]``: a target is never null, so never dropped."""
 
 
-def _event_problems(record: JSONValue) -> list[Problem]:
-    """Return what is wrong with a stored event record, by field; empty when it is sound."""
+def _event_problems(record: JSONValue) -> tuple[list[Problem], datetime | None]:
+    """Return what is wrong with a stored event record, by field, and its instant if sound.
+
+    The instant is parsed here once, for the check and for the event.
+    """
     if not isinstance(record, list) or not _SHORTEST <= len(record) <= _FIELDS:
         got = f"{len(record)} items" if isinstance(record, list) else type(record).__name__
-        return [Problem("", f"must be a list of {_SHORTEST} to {_FIELDS} fields, got {got}")]
+        return [Problem("", f"must be a list of {_SHORTEST} to {_FIELDS} fields, got {got}")], None
     fields = dict(zip(_EVENT_FIELDS, record + [None] * (_FIELDS - len(record)), strict=True))
     problems: list[Problem] = []
     kind = fields["kind"]
@@ -146,6 +149,7 @@ def _event_problems(record: JSONValue) -> list[Problem]:
         instant = None
     if instant is None or instant.utcoffset() is None:
         problems.append(Problem("at", f"must be an ISO 8601 instant with its offset, not {at!r}"))
+        instant = None
     problems.extend(
         Problem(name, f"must be text, not {fields[name]!r}")
         for name in ("actor", "target")
@@ -158,7 +162,7 @@ def _event_problems(record: JSONValue) -> list[Problem]:
     )
     if fields["data"] is not None and not isinstance(fields["data"], dict):
         problems.append(Problem("data", f"must be an object or null, not {fields['data']!r}"))
-    return problems
+    return problems, instant
 
 
 _EVENT_FIELDS = ("kind", "at", "actor", "trigger", "source", "target", "level", "assignee", "data")

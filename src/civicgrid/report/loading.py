@@ -56,6 +56,8 @@ __all__ = [
     "open_store",
     "points_by_day",
     "read_meta",
+    "read_units",
+    "unit_record",
 ]
 
 META_STREAM = "sim:meta"
@@ -187,7 +189,7 @@ def load_run(store: EventStore, *, events: bool = True, ledger: bool = True) -> 
     if not meta_records:
         raise NotARun(store)
     meta = read_meta(meta_records[0].data)
-    units = [_unit(r.version, r.data) for r in store.read(UNITS_STREAM)]
+    units = read_units(store)
     case_events: list[Event] = []
     if events:
         for stream in store.streams("case:"):
@@ -320,6 +322,19 @@ def _known_zone(name: str) -> bool:
     except (LookupError, ValueError):
         return False
     return True
+
+
+def unit_record(unit: Unit) -> list[Any]:
+    """Return the ``district:units`` record of ``unit``: ``[id, parent, kind, name_zh, …]``."""
+    return [unit.id, unit.parent, unit.kind.value, unit.name_zh, unit.households, unit.residents]
+
+
+def read_units(store: EventStore) -> list[Unit]:
+    """Return the units of the run in ``store``, parents first.
+
+    A malformed record raises :class:`~civicgrid.errors.InvalidData` naming it.
+    """
+    return [_unit(r.version, r.data) for r in store.read(UNITS_STREAM)]
 
 
 def _unit(version: int, data: Any) -> Unit:

@@ -32,10 +32,11 @@ from civicgrid.domain.catalogue import Issuer, IssuerKind, RewardCatalogue, Rewa
 from civicgrid.domain.ledger import Ledger
 from civicgrid.domain.requests import Request
 from civicgrid.domain.time import DEFAULT_TZ
-from civicgrid.domain.units import Unit, UnitKind, UnitTree
+from civicgrid.domain.units import UnitTree
 from civicgrid.errors import CivicGridError, InvalidData, Problem
 from civicgrid.plugins.registry import Registry, load_registry
 from civicgrid.report.indicators import IndicatorBuilder
+from civicgrid.report.loading import read_units, unit_record
 from civicgrid.serialization import make_converter
 from civicgrid.simulation import agents
 from civicgrid.simulation.agents import DATA, Draws, Workforce, accounts_for
@@ -271,7 +272,7 @@ class _Run:
             self.store,
             {
                 "sim:meta": ([self.meta], 0),
-                "district:units": ([_unit_record(u) for u in units], 0),
+                "district:units": ([unit_record(u) for u in units], 0),
                 "district:organisations": (
                     [converter.unstructure(o) for o in self.preset.organise(tree)],
                     0,
@@ -298,7 +299,7 @@ class _Run:
             problems.append(Problem("schema", f"the stored run has {self.meta.get('schema')!r}"))
         if problems:
             raise InvalidData("simulation to resume", problems)
-        tree = UnitTree(_unit_of(r.data) for r in self.store.read("district:units"))
+        tree = UnitTree(read_units(self.store))
         if self.store.version(ledger_stream(LEDGER)):
             transactions = read_transactions(self.store, LEDGER)
             self.ledger = Ledger.replay(transactions, accounts=accounts_for(transactions))
@@ -632,19 +633,3 @@ def _last_step(events: list[Event]) -> str | None:
             target: str | None = event.target
             return target
     return None
-
-
-def _unit_record(unit: Unit) -> list[Any]:
-    return [unit.id, unit.parent, unit.kind.value, unit.name_zh, unit.households, unit.residents]
-
-
-def _unit_of(record: Any) -> Unit:
-    unit_id, parent, kind, name_zh, households, residents = record
-    return Unit(
-        id=unit_id,
-        kind=UnitKind(kind),
-        name_zh=name_zh,
-        parent=parent,
-        households=households,
-        residents=residents,
-    )
